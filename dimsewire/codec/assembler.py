@@ -1,0 +1,203 @@
+"""Reassemble PDV fragments into messages, enforcing PS3.8 Annex E.
+
+This module is the one place that knows the sequencing rules of PS3.8 Annex E and
+9.3.5.1. Rules whose break leaves the message ambiguous raise :class:`FragmentError`
+with ``rule`` set to one of :class:`Rule`; the rest are reported as deviations
+(``strict=True`` raises them too).
+"""
+
+from __future__ import annotations
+
+import enum
+from io import BytesIO
+
+from ..errors import Deviation, FragmentError, MessageTooLargeError
+from ..primitives import DimsePrimitive
+from .command_set import CommandSet, decode_command_set
+from .messages import has_data_set, to_primitive
+from .pdu import COMMAND, LAST, RESERVED_BITS
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "MessageAssembler", "Rule"]
+
+#: Default cap on one reassembled message (command set plus data set).
+DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
+
+
+class Rule(str, enum.Enum):
+    """The fragment rules, by the name reported in ``FragmentError.rule``."""
+
+    # Raised: the message cannot be reassembled unambiguously.
+    COMMAND_BEFORE_DATA = "command-before-data"  # E.2: command fragments precede data set ones
+    NO_INTERLEAVING = "no-interleaving"  # 9.3.5.1: one message at a time
+    ONE_CONTEXT = "one-context"  # 9.3.5.1: one presentation context per message
+    DATA_SET_MISSING = "data-set-missing"  # PS3.7 E.1-1: CommandDataSetType says one follows
+    UNEXPECTED_DATA_SET = "unexpected-data-set"  # PS3.7 E.1-1: CommandDataSetType 0101H
+    MESSAGE_SIZE_CAP = "message-size-cap"  # local limit, not the standard's
+    ONE_MESSAGE = "one-message"  # decode_message: the PDUs hold exactly one message
+    # Reported: the meaning stays clear.
+    ODD_FRAGMENT = "odd-fragment"  # E.1: fragments have an even length
+    RESERVED_BITS = "reserved-bits"  # E.2: bits 2-7 are 0; receivers ignore them
+    EMPTY_PDV = "empty-pdv"  # E.1: a PDV carries at least one byte of fragment
+    EMPTY_P_DATA = "empty-p-data"  # 9.3.5: a P-DATA-TF holds one or more PDV items
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class MessageAssembler:
+    """Turns PDVs into primitives, one message at a time (sans-IO, no framing).
+
+    Parameters
+    ----------
+    max_message_size : int
+        Cap on the bytes of one message (command set plus data set); a peer that never
+        sets the last-fragment bit cannot grow a buffer past it.
+    strict : bool
+        Raise on every deviation instead of reporting it.
+    """
+
+    __slots__ = (
+        "_command",
+        "_context_id",
+        "_cs",
+        "_data",
+        "_deviations",
+        "_size",
+        "max_message_size",
+        "strict",
+    )
+
+    def __init__(
+        self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, strict: bool = False
+    ) -> None:
+        if not isinstance(max_message_size, int) or max_message_size < 1:
+            raise ValueError(f"max_message_size must be a positive int, not {max_message_size!r}")
+        self.max_message_size = max_message_size
+        self.strict = strict
+        self._reset()
+
+    def _reset(self) -> None:
+        self._context_id: int | None = None
+        self._command: list[bytes] = []
+        self._cs: CommandSet | None = None  # the decoded command set once complete
+        self._data: BytesIO | None = None
+        self._deviations: list[Deviation] = []
+        self._size = 0
+
+    @property
+    def in_progress(self) -> bool:
+        """True between the first fragment of a message and its last."""
+        return self._context_id is not None
+
+    def report(self, rule: Rule, reason: str, offset: int | None) -> None:
+        """Record a tolerated deviation against the current message (or raise if strict)."""
+        if self.strict:
+            self._reset()
+            raise FragmentError(reason, rule=rule.value, offset=offset)
+        self._deviations.append(Deviation(rule.value, reason, offset))
+
+    def _fail(self, rule: Rule, reason: str, offset: int) -> FragmentError:
+        self._reset()
+        return FragmentError(reason, rule=rule.value, offset=offset)
+
+    def add(
+        self, context_id: int, control: int, fragment: memoryview, offset: int
+    ) -> DimsePrimitive | None:
+        """Take one PDV; return the primitive when its message is complete.
+
+        Parameters
+        ----------
+        context_id, control : int
+            The presentation context ID and message control header of the PDV item.
+        fragment : memoryview
+            The fragment; it is copied, so the caller may reuse its buffer.
+        offset : int
+            Position of the PDV item in the caller's input, for reports.
+        """
+        if control & RESERVED_BITS:
+            self.report(
+                Rule.RESERVED_BITS,
+                f"message control header 0x{control:02X} has reserved bits set (PS3.8 E.2)",
+                offset,
+            )
+        size = len(fragment)
+        if size % 2:
+            self.report(Rule.ODD_FRAGMENT, f"fragment of odd length {size} (PS3.8 E.1)", offset)
+        elif not size:
+            self.report(Rule.EMPTY_PDV, "PDV with an empty fragment (PS3.8 E.1)", offset)
+        is_command = control & COMMAND
+        if self._context_id is None:
+            if not is_command:
+                raise self._fail(
+                    Rule.UNEXPECTED_DATA_SET,
+                    "data set fragment with no message in progress: a command set must come "
+                    "first, and one with CommandDataSetType 0101H is followed by none",
+                    offset,
+                )
+            self._context_id = context_id
+        elif context_id != self._context_id:
+            raise self._fail(
+                Rule.ONE_CONTEXT,
+                f"fragment on presentation context {context_id} inside a message on context "
+                f"{self._context_id} (PS3.8 9.3.5.1)",
+                offset,
+            )
+        self._size += size
+        if self._size > self.max_message_size:
+            size_seen = self._size
+            self._reset()
+            raise MessageTooLargeError(size_seen, self.max_message_size, offset=offset)
+        if is_command:
+            if self._cs is not None:
+                if self._data is None:
+                    raise self._fail(
+                        Rule.DATA_SET_MISSING,
+                        "command fragment while the data set announced by CommandDataSetType "
+                        "is still expected",
+                        offset,
+                    )
+                raise self._fail(
+                    Rule.NO_INTERLEAVING,
+                    "command fragment inside the data set of the current message (PS3.8 "
+                    "9.3.5.1: no interleaving)",
+                    offset,
+                )
+            self._command.append(bytes(fragment))
+            if control & LAST:
+                return self._command_done()
+            return None
+        if self._cs is None:
+            raise self._fail(
+                Rule.COMMAND_BEFORE_DATA,
+                "data set fragment before the last command fragment (PS3.8 E.2)",
+                offset,
+            )
+        if self._data is None:
+            self._data = BytesIO()
+        self._data.write(fragment)
+        if control & LAST:
+            return self._finish(self._data)
+        return None
+
+    def _command_done(self) -> DimsePrimitive | None:
+        command = self._command[0] if len(self._command) == 1 else b"".join(self._command)
+        try:
+            cs = decode_command_set(command, strict=self.strict)
+            data_follows = has_data_set(cs)
+        except Exception:
+            self._reset()
+            raise
+        self._cs = cs
+        if not data_follows:
+            return self._finish(None)
+        return None
+
+    def _finish(self, data: BytesIO | None) -> DimsePrimitive:
+        cs, context_id, deviations = self._cs, self._context_id, self._deviations
+        self._reset()
+        assert isinstance(cs, CommandSet)
+        assert context_id is not None
+        prim = to_primitive(cs, data, context_id, strict=self.strict)
+        if deviations:
+            prim.deviations = (*deviations, *prim.deviations)
+        return prim

@@ -1,0 +1,376 @@
+"""DIMSE command sets: group-0000 elements in Implicit VR Little Endian.
+
+PS3.7 6.3.1: the command set is encoded Implicit VR Little Endian, elements in
+ascending tag order, starting with CommandGroupLength (0000,0000), the number of bytes
+that follow it. PS3.5 7.1.3 (Table 7.1-3) gives the element layout.
+
+The element layouts are declared here with construct, one per VR; the encoder and the
+decoder run on ``struct`` formats derived from these declarations
+(:mod:`dimsewire.codec._derive`), cached per command-set shape for encoding.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import construct as c
+from pydicom.tag import BaseTag
+
+from ..errors import CommandSetError, Deviation
+from ._derive import derive_struct, struct_format
+from .command_dictionary import COMMAND_ELEMENTS
+from .vr import FIXED_LENGTH, VALUE
+
+__all__ = [
+    "ELEMENT",
+    "CommandSet",
+    "ElementHeader",
+    "ExplicitLongHeader",
+    "ExplicitShortHeader",
+    "WireValue",
+    "decode_command_set",
+    "encode_command_set",
+    "tag_text",
+]
+
+# PS3.5 Table 7.1-3: Data Element with Implicit VR (the command set encoding).
+ElementHeader = c.Struct(
+    "group" / c.Int16ul,  # Data Element Tag: group number
+    "element" / c.Int16ul,  # Data Element Tag: element number
+    "length" / c.Int32ul,  # Value Length: even, bytes of the value field
+)
+
+# PS3.5 Table 7.1-2: Data Element with Explicit VR and a 16-bit length. Only old
+# devices write a command set this way; it is decoded and reported.
+ExplicitShortHeader = c.Struct(
+    "group" / c.Int16ul,
+    "element" / c.Int16ul,
+    "vr" / c.Bytes(2),  # two upper-case letters
+    "length" / c.Int16ul,
+)
+
+# PS3.5 Table 7.1-1: Data Element with Explicit VR and a 32-bit length (OB, SQ, UT, ...).
+ExplicitLongHeader = c.Struct(
+    "group" / c.Int16ul,
+    "element" / c.Int16ul,
+    "vr" / c.Bytes(2),
+    "reserved" / c.Padding(2),  # 0x0000
+    "length" / c.Int32ul,
+)
+
+#: A whole command element per VR: header then value (PS3.5 7.1.3).
+ELEMENT: dict[str, c.Struct] = {
+    vr: c.Struct(*ElementHeader.subcons, "value" / value) for vr, value in VALUE.items()
+}
+
+_HEADER = derive_struct(ElementHeader)
+_EXPLICIT = derive_struct(ExplicitShortHeader)
+_EXPLICIT_LONG = derive_struct(ExplicitLongHeader)
+_US = derive_struct(VALUE["US"])
+_UL = derive_struct(VALUE["UL"])
+_AT_TAG = struct_format(VALUE["AT"], {"length": 4})
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+_VR_CODE = re.compile(rb"[A-Z]{2}\Z")
+_UID_BYTES = re.compile(rb"[0-9.]*\Z")
+
+#: The key into VALUE for each command element: its VR, or "US*" for a multi-valued US.
+_TAG_VR: dict[int, str] = {
+    tag: ("US*" if row.vr == "US" and row.vm != "1" else row.vr)
+    for tag, row in COMMAND_ELEMENTS.items()
+}
+
+#: A value ready for the wire: int (US, UL), padded bytes (text, UI), flat ints (AT).
+WireValue = int | bytes | tuple[int, ...]
+
+
+def tag_text(tag: int) -> str:
+    """A tag as the standard writes it, with its keyword when known: ``(0000,0110) MessageID``."""
+    row = COMMAND_ELEMENTS.get(tag)
+    text = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return f"{text} {row.keyword}" if row else text
+
+
+# -- encoding ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _shape_struct(shape: tuple[tuple[str, int], ...]) -> struct.Struct:
+    """One struct for a whole command set of this shape: (VR, value length) per element."""
+    return struct.Struct(
+        "<" + "".join(struct_format(ELEMENT[vr], {"length": n})[1:] for vr, n in shape)
+    )
+
+
+def encode_command_set(elements: Sequence[tuple[int, str, WireValue]]) -> bytes:
+    """Encode command elements, CommandGroupLength first and computed.
+
+    Parameters
+    ----------
+    elements : sequence of (tag, VR, value)
+        The elements after (0000,0000), in ascending tag order, values already in wire
+        form: int for US and UL, even-length padded bytes for text and UI, a flat tuple
+        of (group, element, group, element, ...) for AT.
+
+    Returns
+    -------
+    bytes
+        The command set (PS3.7 6.3.1).
+    """
+    shape: list[tuple[str, int]] = [("UL", 4)]
+    args: list[int | bytes] = [0, 0, 4, 0]
+    total = 0
+    for tag, vr, value in elements:
+        if isinstance(value, int):
+            length = FIXED_LENGTH[vr]
+            args += (0, tag, length, value)
+        elif isinstance(value, bytes):
+            length = len(value)
+            args += (0, tag, length, value)
+        else:
+            length = 2 * len(value)
+            args += (0, tag, length, *value)
+        shape.append((vr, length))
+        total += 8 + length
+    args[3] = total
+    return _shape_struct(tuple(shape)).pack(*args)
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CommandSet:
+    """A decoded command set (internal to the codec).
+
+    Attributes
+    ----------
+    values : dict
+        Decoded values of the known elements by tag, first occurrence kept.
+    offsets : dict
+        Offset of each element in `values` and `unknown` within the command set.
+    unknown : dict
+        Raw value bytes of elements not in the command dictionary.
+    raw : dict
+        Raw value bytes of every element kept, by tag.
+    deviations : list of Deviation
+        What was tolerated.
+    """
+
+    values: dict[int, object] = field(default_factory=dict)
+    offsets: dict[int, int] = field(default_factory=dict)
+    unknown: dict[int, bytes] = field(default_factory=dict)
+    raw: dict[int, bytes] = field(default_factory=dict)
+    deviations: list[Deviation] = field(default_factory=list)
+
+
+def _report(
+    cs: CommandSet, strict: bool, rule: str, reason: str, offset: int, tag: int | None = None
+) -> None:
+    if strict:
+        raise CommandSetError(reason, offset=offset, tag=tag)
+    cs.deviations.append(Deviation(rule, f"command set: {reason}", offset))
+
+
+def _decode_value(
+    cs: CommandSet, strict: bool, tag: int, vr: str, raw: bytes, offset: int
+) -> object:
+    """The value of one known element; bad values raise, doubtful ones are reported."""
+    size = len(raw)
+    if vr in ("US", "UL"):
+        if size != FIXED_LENGTH[vr]:
+            raise CommandSetError(
+                f"element {tag_text(tag)} has value length {size}, VR {vr} needs "
+                f"{FIXED_LENGTH[vr]}",
+                offset=offset,
+                tag=tag,
+            )
+        return (_US if vr == "US" else _UL).unpack(raw)[0]
+    if vr in ("AT", "US*"):
+        unit = 4 if vr == "AT" else 2
+        if size % unit or not size:
+            raise CommandSetError(
+                f"element {tag_text(tag)} has value length {size}, VR {vr[:2]} needs a "
+                f"non-zero multiple of {unit}",
+                offset=offset,
+                tag=tag,
+            )
+        if vr == "US*":
+            return [v for (v,) in struct.iter_unpack("<H", raw)]
+        return [BaseTag(g << 16 | e) for g, e in struct.iter_unpack(_AT_TAG, raw)]
+    if size % 2:
+        _report(
+            cs,
+            strict,
+            "odd-value-length",
+            f"element {tag_text(tag)} has odd length {size}",
+            offset,
+            tag,
+        )
+    if vr == "UI":
+        text = raw.rstrip(b"\x00")
+        if text.endswith(b" "):
+            _report(
+                cs,
+                strict,
+                "uid-padding",
+                f"element {tag_text(tag)} is padded with spaces, not NUL",
+                offset,
+                tag,
+            )
+            text = text.rstrip(b" \x00")
+        if not _UID_BYTES.match(text):
+            raise CommandSetError(
+                f"element {tag_text(tag)} value {bytes(raw)!r} is not a UID: only digits and "
+                "dots are allowed (PS3.5 9.1)",
+                offset=offset,
+                tag=tag,
+            )
+        return text.decode("ascii")
+    text = raw.rstrip(b" \x00")
+    try:
+        return text.decode("ascii")
+    except UnicodeDecodeError:
+        _report(
+            cs,
+            strict,
+            "non-ascii-text",
+            f"element {tag_text(tag)} has characters outside the default repertoire",
+            offset,
+            tag,
+        )
+        return text.decode("latin-1")
+
+
+def _is_explicit(data: bytes) -> bool:
+    """An Explicit VR command set shows a VR code where the implicit length would be."""
+    return len(data) >= 8 and _VR_CODE.match(data[4:6]) is not None
+
+
+def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
+    """Decode a command set.
+
+    Parameters
+    ----------
+    data : bytes
+        The command set, reassembled from its fragments.
+    strict : bool
+        Raise :class:`CommandSetError` on every deviation instead of reporting it.
+
+    Raises
+    ------
+    CommandSetError
+        An element outside group 0000, an element running past the end, a value that
+        does not fit its VR; with `strict`, also each deviation below.
+
+    Notes
+    -----
+    Tolerated and reported: Explicit VR encoding, elements out of order or repeated
+    (the first is kept), unknown group-0000 elements (kept raw), odd value lengths,
+    UIDs padded with spaces, non-ASCII text, a CommandGroupLength that does not match.
+    """
+    cs = CommandSet()
+    values, offsets, unknown, raw_values = cs.values, cs.offsets, cs.unknown, cs.raw
+    end = len(data)
+    explicit = _is_explicit(data)
+    if explicit:
+        _report(
+            cs,
+            strict,
+            "explicit-vr",
+            "written in Explicit VR, not Implicit VR Little Endian (PS3.7 6.3.1)",
+            0,
+        )
+    offset = 0
+    last_tag = -1
+    group_length_end = None
+    while offset < end:
+        start = offset
+        if end - offset < 8:
+            raise CommandSetError(
+                f"element header needs 8 bytes, {end - offset} left", offset=offset
+            )
+        if explicit:
+            group, elem, vr_code, length = _EXPLICIT.unpack_from(data, offset)
+            offset += 8
+            if vr_code in _LONG_VRS:
+                if end - start < 12:
+                    raise CommandSetError(
+                        f"element header needs 12 bytes, {end - start} left", offset=start
+                    )
+                group, elem, vr_code, length = _EXPLICIT_LONG.unpack_from(data, start)
+                offset = start + 12
+        else:
+            group, elem, length = _HEADER.unpack_from(data, offset)
+            offset += 8
+        tag = group << 16 | elem
+        if group:
+            raise CommandSetError(
+                f"element {tag_text(tag)} is not in group 0000: a command set holds only "
+                "command elements (PS3.7 6.3.1)",
+                offset=start,
+                tag=tag,
+            )
+        if length > end - offset:
+            raise CommandSetError(
+                f"element {tag_text(tag)} needs {length} bytes, {end - offset} left",
+                offset=start,
+                tag=tag,
+            )
+        raw = data[offset : offset + length]
+        offset += length
+        if tag <= last_tag:
+            if tag in raw_values:
+                _report(
+                    cs,
+                    strict,
+                    "duplicate-element",
+                    f"element {tag_text(tag)} appears twice; the first is kept",
+                    start,
+                    tag,
+                )
+                continue
+            _report(
+                cs,
+                strict,
+                "element-order",
+                f"element {tag_text(tag)} is out of ascending tag order",
+                start,
+                tag,
+            )
+        last_tag = max(last_tag, tag)
+        offsets[tag] = start
+        raw_values[tag] = raw
+        vr = _TAG_VR.get(tag)
+        if vr is None:
+            _report(
+                cs,
+                strict,
+                "unknown-element",
+                f"element {tag_text(tag)} is not in the command dictionary (PS3.7 Annex E)",
+                start,
+                tag,
+            )
+            unknown[tag] = raw
+            continue
+        values[tag] = _decode_value(cs, strict, tag, vr, raw, start)
+        if tag == 0:
+            group_length_end = offset
+    if group_length_end is not None:
+        stated = values[0]
+        actual = end - group_length_end
+        if stated != actual:
+            _report(
+                cs,
+                strict,
+                "group-length",
+                f"CommandGroupLength says {stated} bytes follow it, {actual} do",
+                offsets[0],
+                0,
+            )
+    return cs

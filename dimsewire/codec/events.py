@@ -1,0 +1,57 @@
+"""What the streaming reassembler hands out (past tense, keyword-only, immutable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Deviation
+from ..primitives import DimsePrimitive
+
+__all__ = ["Event", "MessageReceived", "PDUReceived"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived:
+    """A whole DIMSE message arrived.
+
+    Attributes
+    ----------
+    primitive : DimsePrimitive
+        C_FIND, C_CANCEL or OtherCommand, with ``context_id`` set.
+    context_id : int
+        The presentation context the message travelled on.
+    deviations : tuple of Deviation
+        What decoding tolerated (also on ``primitive.deviations``).
+    offset : int
+        Stream offset of the first PDU that carried part of the message.
+    """
+
+    primitive: DimsePrimitive
+    context_id: int
+    deviations: tuple[Deviation, ...]
+    offset: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PDUReceived:
+    """A PDU other than P-DATA-TF arrived (association, release or abort).
+
+    Attributes
+    ----------
+    pdu_type : int
+        0x01 to 0x07 except 0x04 (PS3.8 Table 9-11).
+    name : str
+        The PDU's name, e.g. ``"A-ASSOCIATE-RQ"``.
+    pdu : bytes
+        The whole PDU, header included.
+    offset : int
+        Stream offset of the PDU.
+    """
+
+    pdu_type: int
+    name: str
+    pdu: bytes
+    offset: int
+
+
+Event = MessageReceived | PDUReceived

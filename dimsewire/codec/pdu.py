@@ -1,0 +1,151 @@
+"""PDU framing and the P-DATA-TF PDU with its PDV items (PS3.8 9.3.1, 9.3.5, Annex E).
+
+Every PDU starts with a 6-byte header: PDU type, a reserved byte, and the big-endian
+length of the rest. A P-DATA-TF PDU's rest is a list of PDV items, each a 4-byte item
+length, the presentation context ID, and the PDV: a message control header byte
+(Annex E.2) followed by a fragment of a command set or data set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import construct as c
+
+from ..errors import PDUError
+from ._derive import derive_struct
+
+__all__ = [
+    "COMMAND",
+    "LAST",
+    "PDU_TYPES",
+    "RESERVED_BITS",
+    "PDUHeader",
+    "PDVItem",
+    "PDVItemHeader",
+    "PDataTF",
+    "PDataTFHeader",
+    "iter_pdv_items",
+    "parse_pdu_header",
+]
+
+#: PDU types of PS3.8 9.3, Table 9-11.
+PDU_TYPES: dict[int, str] = {
+    0x01: "A-ASSOCIATE-RQ",
+    0x02: "A-ASSOCIATE-AC",
+    0x03: "A-ASSOCIATE-RJ",
+    0x04: "P-DATA-TF",
+    0x05: "A-RELEASE-RQ",
+    0x06: "A-RELEASE-RP",
+    0x07: "A-ABORT",
+}
+P_DATA_TF = 0x04
+
+# Message control header bits, PS3.8 Annex E.2.
+COMMAND = 0x01  # bit 0: 1 = command information, 0 = data set information
+LAST = 0x02  # bit 1: 1 = last fragment of the command set or data set
+RESERVED_BITS = 0xFC  # bits 2-7: sent as 0, not tested on receipt
+
+# PS3.8 9.3.1: the header common to every PDU.
+PDUHeader = c.Struct(
+    "pdu_type" / c.Int8ub,  # 01H..07H
+    "reserved" / c.Padding(1),  # 00H, not tested
+    "pdu_length" / c.Int32ub,  # bytes that follow
+)
+
+# PS3.8 Table 9-22: P-DATA-TF PDU fields before the PDV items.
+PDataTFHeader = c.Struct(
+    "pdu_type" / c.Const(P_DATA_TF, c.Int8ub),
+    "reserved" / c.Padding(1),
+    "pdu_length" / c.Int32ub,  # length of the PDV items
+)
+
+# PS3.8 Table 9-23: Presentation Data Value item, up to the fragment.
+PDVItemHeader = c.Struct(
+    "item_length" / c.Int32ub,  # context ID + control header + fragment
+    "presentation_context_id" / c.Int8ub,  # odd, 1..255
+    "message_control_header" / c.Int8ub,  # Annex E.2
+)
+
+PDVItem = c.Struct(
+    *PDVItemHeader.subcons,
+    "fragment" / c.Bytes(c.this.item_length - 2),
+)
+
+PDataTF = c.Struct(
+    *PDataTFHeader.subcons,
+    "pdv_items" / c.FixedSized(c.this.pdu_length, c.GreedyRange(PDVItem)),
+)
+
+# A P-DATA-TF PDU carrying one PDV item: the two headers packed at once.
+SinglePDVHeader = c.Struct(*PDataTFHeader.subcons, *PDVItemHeader.subcons)
+
+PDU_HEADER = derive_struct(PDUHeader)  # >BxI
+PDATA_HEADER = derive_struct(PDataTFHeader)  # >BxI, type 04H
+PDV_HEADER = derive_struct(PDVItemHeader)  # >IBB
+SINGLE_PDV_HEADER = derive_struct(SinglePDVHeader)  # >BxIIBB
+PDU_HEADER_SIZE = PDU_HEADER.size
+PDV_HEADER_SIZE = PDV_HEADER.size
+
+
+def pdu_name(pdu_type: int) -> str:
+    """``"P-DATA-TF"`` for 0x04, ``"unknown PDU type 0x09"`` otherwise."""
+    return PDU_TYPES.get(pdu_type, f"unknown PDU type 0x{pdu_type:02X}")
+
+
+def parse_pdu_header(header: bytes | bytearray | memoryview, offset: int = 0) -> tuple[int, int]:
+    """(PDU type, PDU length) from the first 6 bytes of `header`.
+
+    Raises PDUError for a type PS3.8 9.3 does not define; the caller checks lengths.
+    """
+    pdu_type, length = PDU_HEADER.unpack_from(header, offset)
+    if pdu_type not in PDU_TYPES:
+        raise PDUError(f"unknown PDU type 0x{pdu_type:02X} (PS3.8 9.3: 01H to 07H)", offset=offset)
+    return pdu_type, length
+
+
+def iter_pdv_items(body: memoryview, offset: int) -> Iterator[tuple[int, int, memoryview, int]]:
+    """The PDV items of a P-DATA-TF body (PS3.8 9.3.5).
+
+    Parameters
+    ----------
+    body : memoryview
+        The bytes after the 6-byte PDU header.
+    offset : int
+        Offset of `body` in the caller's input, for error positions.
+
+    Yields
+    ------
+    (context ID, message control header, fragment, offset of the item)
+
+    Raises
+    ------
+    PDUError
+        An item header cut short, an item length below 2 or running past the PDU.
+    """
+    end = len(body)
+    pos = 0
+    unpack = PDV_HEADER.unpack_from
+    while pos < end:
+        if end - pos < PDV_HEADER_SIZE:
+            raise PDUError(
+                f"PDV item header needs {PDV_HEADER_SIZE} bytes, {end - pos} left in the "
+                "P-DATA-TF PDU",
+                offset=offset + pos,
+            )
+        length, context_id, control = unpack(body, pos)
+        if length < 2:
+            raise PDUError(
+                f"PDV item length {length} is less than 2 (context ID and message control "
+                "header, PS3.8 9.3.5.1)",
+                offset=offset + pos,
+            )
+        if length > end - pos - 4:
+            raise PDUError(
+                f"PDV item length {length} runs past the end of the P-DATA-TF PDU "
+                f"({end - pos - 4} bytes left)",
+                offset=offset + pos,
+            )
+        start = pos + PDV_HEADER_SIZE
+        pos += 4 + length
+        yield context_id, control, body[start:pos], offset + start - PDV_HEADER_SIZE

@@ -1,0 +1,300 @@
+"""From a TCP byte stream to PDUs and messages; and whole PDUs to one message.
+
+PDUs are framed by their 6-byte header (PS3.8 9.3.1); P-DATA-TF PDUs are opened into
+PDV items and handed to :class:`~dimsewire.codec.assembler.MessageAssembler`. A PDU
+length over the local limit is rejected from the header, before any body is buffered.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+from ..errors import DecodeError, FragmentError, PDUError, PDUTooLargeError, TruncatedError
+from ..primitives import DimsePrimitive
+from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
+from .events import Event, MessageReceived, PDUReceived
+from .pdu import P_DATA_TF, PDU_HEADER_SIZE, iter_pdv_items, parse_pdu_header, pdu_name
+
+__all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
+
+#: pynetdicom's default maximum; DCMTK proposes 16384 (PS3.8 D.1).
+DEFAULT_MAX_PDU_LENGTH = 16382
+#: Cap on PDUs other than P-DATA-TF (A-ASSOCIATE-RQ with many contexts stays far below).
+DEFAULT_MAX_CONTROL_PDU_LENGTH = 1024 * 1024
+_COMPACT_AT = 64 * 1024
+
+
+def _feed_pdata(
+    assembler: MessageAssembler, body: memoryview, offset: int
+) -> Iterator[DimsePrimitive]:
+    """Every message a P-DATA-TF body completes; `offset` is that of the PDU."""
+    if not len(body):
+        assembler.report(Rule.EMPTY_P_DATA, "P-DATA-TF PDU with no PDV items (PS3.8 9.3.5)", offset)
+    for context_id, control, fragment, item_offset in iter_pdv_items(
+        body, offset + PDU_HEADER_SIZE
+    ):
+        prim = assembler.add(context_id, control, fragment, item_offset)
+        if prim is not None:
+            yield prim
+
+
+class Reassembler:
+    """Sans-IO decoder for the bytes of one direction of an association.
+
+    Feed it bytes in any chunking with :meth:`receive_data` and take events with
+    :meth:`next_event` (or iterate :meth:`events`): :class:`MessageReceived` for each
+    whole DIMSE message, :class:`PDUReceived` for every other PDU.
+
+    Errors are raised from :meth:`next_event` only after every event before the fault
+    has been handed out. A :class:`~dimsewire.errors.PDUError` loses the PDU framing:
+    the reassembler stays broken and raises it again. After a FragmentError,
+    CommandSetError or IdentifierError the message at fault is dropped and decoding
+    goes on with the next PDU.
+
+    Parameters
+    ----------
+    max_pdu_length : int
+        The local maximum length of a P-DATA-TF PDU (the value this side sent in its
+        Maximum Length sub-item, PS3.8 D.1); 0 for none, in which case the message
+        cap bounds a P-DATA-TF PDU instead.
+    max_message_size : int
+        Cap on one reassembled message (command set plus data set).
+    max_control_pdu_length : int
+        Cap on the PDUs other than P-DATA-TF.
+    strict : bool
+        Raise on every deviation instead of reporting it.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_control_pdu_length: int = DEFAULT_MAX_CONTROL_PDU_LENGTH,
+        strict: bool = False,
+    ) -> None:
+        if not isinstance(max_pdu_length, int) or max_pdu_length < 0:
+            raise ValueError(f"max_pdu_length must be an int >= 0, not {max_pdu_length!r}")
+        if not isinstance(max_control_pdu_length, int) or max_control_pdu_length < 0:
+            raise ValueError(
+                f"max_control_pdu_length must be an int >= 0, not {max_control_pdu_length!r}"
+            )
+        self._assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
+        self._pdata_limit = max_pdu_length or max_message_size + 64 * 1024
+        self._control_limit = max_control_pdu_length
+        self._buffer = bytearray()
+        self._pos = 0  # start of unread bytes in _buffer
+        self._consumed = 0  # stream offset of _buffer[0]
+        self._message_start: int | None = None
+        self._pending: deque[Event] = deque()
+        self._error: DecodeError | None = None
+        self._broken: DecodeError | None = None
+        self._eof = False
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the next byte not yet framed into a PDU."""
+        return self._consumed + self._pos
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a whole PDU."""
+        return len(self._buffer) - self._pos
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Add bytes from the stream."""
+        if self._eof:
+            raise RuntimeError("receive_data after receive_eof")
+        self._buffer += data
+
+    def receive_eof(self) -> None:
+        """The stream has ended; a partial PDU or message is then reported."""
+        self._eof = True
+
+    def events(self) -> Iterator[Event]:
+        """Every event the bytes received so far complete."""
+        while (event := self.next_event()) is not None:
+            yield event
+
+    def next_event(self) -> Event | None:
+        """The next event, or None until more bytes arrive.
+
+        Raises
+        ------
+        DecodeError
+            A subclass naming the fault and its stream offset.
+        """
+        while True:
+            if self._pending:
+                return self._pending.popleft()
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._broken is not None:
+                raise self._broken
+            if not self._frame_one():
+                return None
+
+    def _frame_one(self) -> bool:
+        """Frame and process one PDU if it is all here; False if more bytes are needed."""
+        buffer, pos = self._buffer, self._pos
+        available = len(buffer) - pos
+        offset = self._consumed + pos
+        if available < PDU_HEADER_SIZE:
+            if self._eof:
+                return self._end_of_stream(available, offset)
+            return False
+        try:
+            pdu_type, length = parse_pdu_header(buffer, pos)
+            limit = self._pdata_limit if pdu_type == P_DATA_TF else self._control_limit
+            if limit and length > limit:
+                raise PDUTooLargeError(length, limit, offset=offset)
+        except PDUError as err:
+            self._broken = err
+            raise
+        if available - PDU_HEADER_SIZE < length:
+            if self._eof:
+                return self._end_of_stream(available, offset)
+            return False
+        end = pos + PDU_HEADER_SIZE + length
+        try:
+            if pdu_type == P_DATA_TF:
+                self._process_pdata(buffer, pos, end, offset)
+            else:
+                self._pending.append(
+                    PDUReceived(
+                        pdu_type=pdu_type,
+                        name=pdu_name(pdu_type),
+                        pdu=bytes(buffer[pos:end]),
+                        offset=offset,
+                    )
+                )
+        finally:
+            self._advance(end)
+        return True
+
+    def _process_pdata(self, buffer: bytearray, pos: int, end: int, offset: int) -> None:
+        assembler = self._assembler
+        # A copy, so that no view of the growing buffer outlives this call (an error's
+        # traceback would otherwise pin it and the next receive_data could not resize).
+        with memoryview(buffer) as view:
+            body = view[pos + PDU_HEADER_SIZE : end].tobytes()
+        try:
+            for prim in _feed_pdata(assembler, memoryview(body), offset):
+                assert prim.context_id is not None
+                start = self._message_start
+                self._pending.append(
+                    MessageReceived(
+                        primitive=prim,
+                        context_id=prim.context_id,
+                        deviations=prim.deviations,
+                        offset=offset if start is None else start,
+                    )
+                )
+                self._message_start = None
+            if assembler.in_progress and self._message_start is None:
+                self._message_start = offset
+        except PDUError as err:
+            self._broken = err
+        except DecodeError as err:
+            self._message_start = None
+            self._error = err
+
+    def _advance(self, end: int) -> None:
+        self._pos = end
+        if end > _COMPACT_AT and end * 2 > len(self._buffer):
+            del self._buffer[:end]
+            self._consumed += end
+            self._pos = 0
+
+    def _end_of_stream(self, available: int, offset: int) -> bool:
+        if available:
+            self._broken = TruncatedError(
+                f"stream ends {available} bytes into a PDU", offset=offset
+            )
+        elif self._assembler.in_progress:
+            self._broken = TruncatedError(
+                "stream ends inside a message: its last fragment never came", offset=offset
+            )
+        else:
+            return False
+        raise self._broken
+
+
+def decode_message(
+    pdus: Iterable[bytes | bytearray | memoryview],
+    *,
+    strict: bool = False,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+) -> DimsePrimitive:
+    """Decode whole P-DATA-TF PDUs that carry exactly one complete message.
+
+    Parameters
+    ----------
+    pdus : iterable of bytes-like
+        Each item one whole P-DATA-TF PDU, header included.
+    strict : bool
+        Raise on every deviation instead of reporting it on ``primitive.deviations``.
+    max_message_size : int
+        Cap on the message's size.
+
+    Returns
+    -------
+    C_FIND, C_CANCEL or OtherCommand
+        With ``context_id`` set.
+
+    Raises
+    ------
+    DecodeError
+        A subclass; offsets count from the start of the first PDU, as if the PDUs were
+        one stream.
+    """
+    assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
+    result: DimsePrimitive | None = None
+    offset = 0
+    for pdu in pdus:
+        with memoryview(pdu) as view:
+            if view.ndim != 1 or view.itemsize != 1:
+                raise TypeError("each PDU must be a one-dimensional bytes-like object")
+            size = len(view)
+            if size < PDU_HEADER_SIZE:
+                raise TruncatedError(
+                    f"PDU of {size} bytes is shorter than the 6-byte PDU header", offset=offset
+                )
+            pdu_type, length = parse_pdu_header(view)
+            if pdu_type != P_DATA_TF:
+                raise PDUError(
+                    f"expected a P-DATA-TF PDU (type 04H), got {pdu_name(pdu_type)}",
+                    offset=offset,
+                )
+            if length != size - PDU_HEADER_SIZE:
+                error = TruncatedError if length > size - PDU_HEADER_SIZE else PDUError
+                raise error(
+                    f"PDU length field says {length} bytes follow the header, "
+                    f"{size - PDU_HEADER_SIZE} do",
+                    offset=offset,
+                )
+            for prim in _feed_pdata(assembler, view[PDU_HEADER_SIZE:], offset):
+                if result is not None:
+                    raise FragmentError(
+                        "the PDUs hold more than one message",
+                        rule=Rule.ONE_MESSAGE.value,
+                        offset=offset,
+                    )
+                result = prim
+            if result is not None and assembler.in_progress:
+                raise FragmentError(
+                    "the PDUs hold more than one message",
+                    rule=Rule.ONE_MESSAGE.value,
+                    offset=offset,
+                )
+        offset += size
+    if result is None:
+        raise TruncatedError(
+            "PDUs end before the message is complete: its last fragment never came"
+            if assembler.in_progress
+            else "no PDV items: the PDUs hold no message",
+            offset=offset,
+        )
+    return result

@@ -1,0 +1,169 @@
+"""Checks for primitive parameters: one function per kind of value.
+
+Each checker returns the normalised value or raises ``TypeError``/``ValueError`` naming
+the parameter and what is allowed. The rules come from PS3.5 (value representations,
+UID syntax) and PS3.7 (the parameters of the DIMSE services).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from io import BytesIO
+
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
+
+__all__ = [
+    "check_identifier",
+    "check_lo_text",
+    "check_message_id",
+    "check_priority",
+    "check_status",
+    "check_tags",
+    "check_uid",
+    "uid_problem",
+]
+
+PRIORITY_NAMES = {0: "medium", 1: "high", 2: "low"}  # PS3.7 9.1.1.1.6 / Annex E
+
+_UID_CHARS = re.compile(r"[0-9.]+\Z")
+_LO_BAD = re.compile(r"[^\x20-\x5b\x5d-\x7e]")  # default repertoire, no backslash (PS3.5 6.2)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_message_id(value: object, name: str) -> int | None:
+    """A message ID: an int 0..65535 (US, PS3.7 9.1.1.1.1), or None."""
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int from 0 to 65535, not {type(value).__name__}")
+    assert isinstance(value, int)
+    if not 0 <= value <= 0xFFFF:
+        raise ValueError(f"{name} must be an int from 0 to 65535, not {value}")
+    return value
+
+
+def check_status(value: object, name: str = "Status") -> int | None:
+    """A status: an int 0..0xFFFF (US, PS3.7 Annex C), or None."""
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise TypeError(
+            f"{name} must be an int from 0 to 65535 (0xFFFF), not {type(value).__name__}"
+        )
+    assert isinstance(value, int)
+    if not 0 <= value <= 0xFFFF:
+        raise ValueError(f"{name} must be an int from 0 to 65535 (0xFFFF), not {value}")
+    return value
+
+
+def check_priority(value: object) -> int:
+    """Priority: 0 (medium), 1 (high) or 2 (low) (PS3.7 9.1.1.1.6, Table E.1-1)."""
+    if not _is_int(value) or value not in PRIORITY_NAMES:
+        shown = repr(value) if not _is_int(value) else str(value)
+        raise (ValueError if _is_int(value) else TypeError)(
+            f"Priority must be 0 (medium), 1 (high) or 2 (low), not {shown}"
+        )
+    assert isinstance(value, int)
+    return value
+
+
+def uid_problem(uid: str) -> str | None:
+    """Return why `uid` breaks the UID syntax of PS3.5 9.1, or None if it is valid."""
+    if not uid:
+        return "it is empty"
+    if len(uid) > 64:
+        return f"it is {len(uid)} characters long, more than the 64 allowed"
+    if not _UID_CHARS.match(uid):
+        return "only digits and dots are allowed"
+    for component in uid.split("."):
+        if not component:
+            return "it has an empty component"
+        if len(component) > 1 and component[0] == "0":
+            return f"component {component!r} has a leading zero"
+    return None
+
+
+def check_uid(value: object, name: str) -> UID | None:
+    """A UID (PS3.5 9.1) given as str, bytes or pydicom UID, or None."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name} must be a UID of digits and dots, not {value!r}") from None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, bytes or pydicom UID, not {type(value).__name__}")
+    problem = uid_problem(value)
+    if problem is not None:
+        raise ValueError(f"{name} {value!r} is not a valid UID (PS3.5 9.1): {problem}")
+    return value if isinstance(value, UID) else UID(value)
+
+
+def check_lo_text(value: object, name: str, max_chars: int = 64) -> str | None:
+    """Text for an LO element of the command set (PS3.5 6.2), or None.
+
+    At most `max_chars` characters from the default repertoire (the command set has no
+    Specific Character Set), no backslash (LO is single-valued), no control characters.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if len(value) > max_chars:
+        raise ValueError(
+            f"{name} is {len(value)} characters long, more than the {max_chars} allowed for VR LO"
+        )
+    bad = _LO_BAD.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"{name} has {bad.group()!r} at position {bad.start()}: VR LO allows printable "
+            "ASCII without backslash"
+        )
+    return value
+
+
+def _one_tag(item: object, name: str, index: int) -> BaseTag:
+    if isinstance(item, BaseTag):
+        return item
+    if _is_int(item):
+        assert isinstance(item, int)
+        if 0 <= item <= 0xFFFFFFFF:
+            return BaseTag(item)
+    elif (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and all(_is_int(part) and 0 <= part <= 0xFFFF for part in item)
+    ):
+        return BaseTag((item[0] << 16) | item[1])
+    raise ValueError(
+        f"{name}[{index}] must be a tag: an int 0..0xFFFFFFFF, a pydicom Tag or a "
+        f"(group, element) pair, not {item!r}"
+    )
+
+
+def check_tags(value: object, name: str) -> tuple[BaseTag, ...] | None:
+    """A non-empty list of tags (VR AT, PS3.5 6.2), or None."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, tuple, BaseTag, int)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of tags, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must hold at least one tag; use None for no value")
+    return tuple(_one_tag(item, name, i) for i, item in enumerate(value))
+
+
+def check_identifier(value: object, name: str) -> BytesIO | None:
+    """An encoded data set: io.BytesIO, or bytes-like (wrapped in a BytesIO), or None."""
+    if value is None or isinstance(value, BytesIO):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BytesIO(bytes(value))
+    raise TypeError(
+        f"{name} must be an io.BytesIO or bytes-like encoded data set, not {type(value).__name__}"
+    )
