@@ -80,25 +80,33 @@ def _unpacked(
 def _packed(
     parts: list[tuple[memoryview, bool]], context_id: int, max_pdu_length: int
 ) -> Iterator[list[Buffer]]:
-    """As many PDVs per PDU as fit; a part may start in the space another left."""
+    """As many PDVs per PDU as fit.
+
+    A part (command set or data set) starts in the room another part left in a PDU
+    when it fits there whole, or when splitting it there saves a PDU; otherwise it
+    starts a new PDU, so packing never adds a fragment that buys nothing.
+    """
     limit = max_pdu_length or (_MAX_FRAGMENT + PDV_HEADER_SIZE)
+    full = (limit - PDV_HEADER_SIZE) & ~1  # fragment of a PDV alone in its PDU
     pack_pdv = PDV_HEADER.pack
     buffers: list[Buffer] = []
     used = 0
     for data, command in parts:
         flags = COMMAND if command else 0
         start, size = 0, len(data)
+        room = (limit - used - PDV_HEADER_SIZE) & ~1
+        if buffers and room < size and -(-(size - room) // full) == -(-size // full):
+            room = 0  # using the room saves no PDU
         while start < size:
-            room = (limit - used - PDV_HEADER_SIZE) & ~1
             if room < 2:
                 yield [PDATA_HEADER.pack(P_DATA_TF, used), *buffers]
-                buffers, used = [], 0
-                continue
+                buffers, used, room = [], 0, full
             end = min(size, start + room)
             control = flags | LAST if end == size else flags
             buffers += (pack_pdv(end - start + 2, context_id, control), data[start:end])
             used += PDV_HEADER_SIZE + end - start
             start = end
+            room = (limit - used - PDV_HEADER_SIZE) & ~1
     if buffers:
         yield [PDATA_HEADER.pack(P_DATA_TF, used), *buffers]
 
