@@ -156,17 +156,25 @@ class CommandSet:
         Offset of each element in `values` and `unknown` within the command set.
     unknown : dict
         Raw value bytes of elements not in the command dictionary.
-    raw : dict
-        Raw value bytes of every element kept, by tag.
+    spans : dict
+        (start, end) of the value of every element kept, by tag.
+    data : bytes
+        The command set itself.
     deviations : list of Deviation
         What was tolerated.
     """
 
+    data: bytes = b""
     values: dict[int, object] = field(default_factory=dict)
     offsets: dict[int, int] = field(default_factory=dict)
     unknown: dict[int, bytes] = field(default_factory=dict)
-    raw: dict[int, bytes] = field(default_factory=dict)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     deviations: list[Deviation] = field(default_factory=list)
+
+    def raw(self, tag: int) -> bytes:
+        """The value bytes of an element that was kept."""
+        start, end = self.spans[tag]
+        return self.data[start:end]
 
 
 def _report(
@@ -274,8 +282,8 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
     (the first is kept), unknown group-0000 elements (kept raw), odd value lengths,
     UIDs padded with spaces, non-ASCII text, a CommandGroupLength that does not match.
     """
-    cs = CommandSet()
-    values, offsets, unknown, raw_values = cs.values, cs.offsets, cs.unknown, cs.raw
+    cs = CommandSet(data)
+    values, offsets, unknown, spans = cs.values, cs.offsets, cs.unknown, cs.spans
     end = len(data)
     explicit = _is_explicit(data)
     if explicit:
@@ -289,6 +297,7 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
     offset = 0
     last_tag = -1
     group_length_end = None
+    unpack_us = _US.unpack_from
     while offset < end:
         start = offset
         if end - offset < 8:
@@ -322,10 +331,10 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
                 offset=start,
                 tag=tag,
             )
-        raw = data[offset : offset + length]
+        value_start = offset
         offset += length
         if tag <= last_tag:
-            if tag in raw_values:
+            if tag in spans:
                 _report(
                     cs,
                     strict,
@@ -343,11 +352,14 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
                 start,
                 tag,
             )
-        last_tag = max(last_tag, tag)
+        else:
+            last_tag = tag
         offsets[tag] = start
-        raw_values[tag] = raw
+        spans[tag] = (value_start, offset)
         vr = _TAG_VR.get(tag)
-        if vr is None:
+        if vr == "US" and length == 2:  # the common case, inline
+            values[tag] = unpack_us(data, value_start)[0]
+        elif vr is None:
             _report(
                 cs,
                 strict,
@@ -356,11 +368,11 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
                 start,
                 tag,
             )
-            unknown[tag] = raw
-            continue
-        values[tag] = _decode_value(cs, strict, tag, vr, raw, start)
-        if tag == 0:
-            group_length_end = offset
+            unknown[tag] = data[value_start:offset]
+        else:
+            values[tag] = _decode_value(cs, strict, tag, vr, data[value_start:offset], start)
+            if tag == 0:
+                group_length_end = offset
     if group_length_end is not None:
         stated = values[0]
         actual = end - group_length_end

@@ -7,6 +7,7 @@ tag order; decoding maps every element back and reports what does not belong.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -36,6 +37,16 @@ class MessageSpec:
     field: int
     elements: tuple[str, ...]
     mandatory: frozenset[str]
+
+    @functools.cached_property
+    def allowed_tags(self) -> frozenset[int]:
+        """Tags of every element the message may carry, CommandGroupLength included."""
+        return frozenset({0, *(KEYWORD_TAGS[k] for k in self.elements)})
+
+    @functools.cached_property
+    def mandatory_tags(self) -> tuple[int, ...]:
+        """Tags of the mandatory elements, CommandGroupLength first."""
+        return (0, *sorted(KEYWORD_TAGS[k] for k in self.mandatory))
 
 
 C_FIND_RQ = MessageSpec(  # PS3.7 Table 9.3-3
@@ -144,6 +155,12 @@ def _report(
     devs.append(Deviation(rule, f"command set: {reason}", offset))
 
 
+@functools.lru_cache(maxsize=1024)
+def _wire_uid(text: str) -> tuple[UID, str | None]:
+    """A decoded UID and what is wrong with it; SOP Class UIDs repeat, so cache them."""
+    return UID(text), uid_problem(text)
+
+
 def _to_c_find(cs: CommandSet, spec: MessageSpec, devs: list[Deviation], strict: bool) -> C_FIND:
     """Build a C_FIND from decoded values; range checks raise, doubtful values are kept."""
     values, offsets = cs.values, cs.offsets
@@ -156,7 +173,7 @@ def _to_c_find(cs: CommandSet, spec: MessageSpec, devs: list[Deviation], strict:
                 devs, strict, "empty-value", "AffectedSOPClassUID is empty", offsets[0x0002], 0x0002
             )
         else:
-            problem = uid_problem(uid)
+            value, problem = _wire_uid(uid)
             if problem is not None:
                 _report(
                     devs,
@@ -166,7 +183,7 @@ def _to_c_find(cs: CommandSet, spec: MessageSpec, devs: list[Deviation], strict:
                     offsets[0x0002],
                     0x0002,
                 )
-            prim._affected_sop_class_uid = UID(uid)
+            prim._affected_sop_class_uid = value
     if spec is C_FIND_RQ:
         prim._message_id = values.get(0x0110)  # type: ignore[assignment]
         if 0x0700 in values:
@@ -221,33 +238,21 @@ def to_primitive(
             data_set,
         )
     else:
-        allowed = spec.elements
-        for keyword in spec.mandatory:
-            if KEYWORD_TAGS[keyword] not in cs.values:
+        values = cs.values
+        for tag in spec.mandatory_tags:
+            if tag not in values:
                 _report(
                     devs,
                     strict,
                     "missing-element",
-                    f"{spec.name} lacks mandatory element {tag_text(KEYWORD_TAGS[keyword])}",
+                    f"{spec.name} lacks mandatory element {tag_text(tag)}",
                     None,
-                    KEYWORD_TAGS[keyword],
+                    tag,
                 )
-        if 0 not in cs.values:
-            _report(
-                devs,
-                strict,
-                "missing-element",
-                f"{spec.name} lacks mandatory element (0000,0000) CommandGroupLength",
-                None,
-                0,
-            )
         extras: dict[BaseTag, bytes] = {}
-        for tag, raw in cs.raw.items():
-            row = COMMAND_ELEMENTS.get(tag)
-            if tag == 0 or (row is not None and row.keyword in allowed):
-                continue
-            extras[BaseTag(tag)] = raw
-            if row is not None:  # unknown elements were reported by the command set decoder
+        for tag in cs.spans.keys() - spec.allowed_tags:
+            extras[BaseTag(tag)] = cs.raw(tag)
+            if tag not in cs.unknown:  # unknown elements were reported by the decoder
                 _report(
                     devs,
                     strict,

@@ -7,6 +7,7 @@ UID syntax) and PS3.7 (the parameters of the DIMSE services).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from io import BytesIO
@@ -72,6 +73,7 @@ def check_priority(value: object) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
 def uid_problem(uid: str) -> str | None:
     """Return why `uid` breaks the UID syntax of PS3.5 9.1, or None if it is valid."""
     if not uid:
