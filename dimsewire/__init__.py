@@ -17,8 +17,7 @@ from .codec import (
     encode_message,
     encode_message_buffers,
 )
-
-# from .codec.identifier import decode_identifier, encode_identifier
+from .codec.identifier import decode_identifier, encode_identifier
 from .errors import (
     CommandSetError,
     DecodeError,

@@ -55,10 +55,14 @@ class DimsePrimitive:
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
+    def _not_shown(self) -> tuple[str, ...]:
+        """Parameters that ``repr`` leaves out because they do not apply."""
+        return ()
+
     def __repr__(self) -> str:
         shown = []
         for name, value in zip(self._PARAMETERS, self._values(), strict=True):
-            if value is None:
+            if value is None or name in self._not_shown():
                 continue
             if name == "Identifier":
                 shown.append(f"Identifier=<{len(value)} bytes>")

@@ -181,6 +181,9 @@ class C_FIND(_RespondsTo):
     def ErrorComment(self, value: str | None) -> None:
         self._error_comment = check_lo_text(value, "ErrorComment")
 
+    def _not_shown(self) -> tuple[str, ...]:
+        return ("Priority",) if self._status is not None else ()
+
     # -- validity -----------------------------------------------------------------------
 
     def request_problems(self) -> list[str]:
