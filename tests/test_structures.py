@@ -65,12 +65,14 @@ def test_derivation_refuses_what_struct_cannot_express() -> None:
         struct_format(c.Struct("a" / c.Int16ub, "b" / c.Int16ul))
 
 
+# min_size=2 keeps b"" out: hash(b"") == hash(0), and under -bb hypothesis's own caches
+# would then compare bytes with int and raise BytesWarning.
 _values = {
     "US": st.integers(0, 0xFFFF),
     "UL": st.integers(0, 0xFFFFFFFF),
-    "UI": st.binary(max_size=64).map(lambda b: b + b"\x00" * (len(b) % 2)),
-    "LO": st.binary(max_size=64).map(lambda b: b + b" " * (len(b) % 2)),
-    "AE": st.binary(max_size=16).map(lambda b: b + b" " * (len(b) % 2)),
+    "UI": st.binary(min_size=2, max_size=64).map(lambda b: b + b"\x00" * (len(b) % 2)),
+    "LO": st.binary(min_size=2, max_size=64).map(lambda b: b + b" " * (len(b) % 2)),
+    "AE": st.binary(min_size=2, max_size=16).map(lambda b: b + b" " * (len(b) % 2)),
     "AT": st.lists(
         st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)), min_size=1, max_size=5
     ),
