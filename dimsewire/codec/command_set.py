@@ -12,6 +12,7 @@ decoder run on ``struct`` formats derived from these declarations
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import struct
 from collections.abc import Sequence
@@ -78,6 +79,7 @@ _LONG_VRS = frozenset(
 )
 _VR_CODE = re.compile(rb"[A-Z]{2}\Z")
 _UID_BYTES = re.compile(rb"[0-9.]*\Z")
+_UID_CHARS_ONLY = re.compile(rb"[0-9.]+\Z")
 
 #: The key into VALUE for each command element: its VR, or "US*" for a multi-valued US.
 _TAG_VR: dict[int, str] = {
@@ -185,6 +187,83 @@ def _report(
     cs.deviations.append(Deviation(rule, f"command set: {reason}", offset))
 
 
+class _Shape:
+    """A command-set layout seen before: one struct unpacks it whole.
+
+    Built from a command set that decoded cleanly, of US, UL and UI elements only. It
+    matches another command set when every element header (tag and length) is the
+    same and the values pass the same checks; anything else takes the general path.
+    """
+
+    __slots__ = (
+        "_headers",
+        "_headers_of",
+        "_struct",
+        "_uis",
+        "_values_of",
+        "offsets",
+        "spans",
+        "tags",
+    )
+
+    def __init__(self, cs: CommandSet) -> None:
+        self.tags = tuple(cs.offsets)
+        self.offsets = cs.offsets
+        self.spans = cs.spans
+        layout = tuple((_TAG_VR[t], cs.spans[t][1] - cs.spans[t][0]) for t in self.tags)
+        self._struct = _shape_struct(layout)
+        per_element = [3 + (1 if vr != "AT" else n // 2) for vr, n in layout]
+        starts = [sum(per_element[:k]) for k in range(len(layout))]
+        self._headers_of = operator.itemgetter(*(s + k for s in starts for k in range(3)))
+        self._values_of = operator.itemgetter(*(s + 3 for s in starts))
+        self._headers = tuple(
+            field for t, (_vr, n) in zip(self.tags, layout, strict=True) for field in (0, t, n)
+        )
+        self._uis = tuple(k for k, (vr, _n) in enumerate(layout) if vr == "UI")
+
+    def match(self, data: bytes) -> CommandSet | None:
+        fields = self._struct.unpack(data)
+        if self._headers_of(fields) != self._headers:
+            return None
+        values = list(self._values_of(fields))
+        if values[0] != len(data) - 12:  # CommandGroupLength (0000,0000) comes first
+            return None
+        for k in self._uis:
+            text = _clean_uid(values[k])
+            if text is None:
+                return None
+            values[k] = text
+        return CommandSet(
+            data, dict(zip(self.tags, values, strict=True)), self.offsets, {}, self.spans
+        )
+
+
+_SHAPES: dict[int, list[_Shape]] = {}
+_SHAPE_LIMIT = 256
+
+
+def _remember(cs: CommandSet) -> None:
+    """Keep the layout of a clean command set of US/UL/UI elements for the fast path."""
+    if not cs.offsets or next(iter(cs.offsets)) != 0:
+        return
+    if any(_TAG_VR[t] not in ("US", "UL", "UI") for t in cs.offsets):
+        return
+    if sum(len(shapes) for shapes in _SHAPES.values()) >= _SHAPE_LIMIT:
+        return
+    same_length = _SHAPES.setdefault(len(cs.data), [])
+    if len(same_length) < 8:
+        same_length.append(_Shape(cs))
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean_uid(raw: bytes) -> str | None:
+    """A NUL-padded UI value as text, or None if the general path must look at it."""
+    text = raw[:-1] if raw.endswith(b"\x00") else raw
+    if not _UID_CHARS_ONLY.match(text):
+        return None
+    return text.decode("ascii")
+
+
 def _decode_value(
     cs: CommandSet, strict: bool, tag: int, vr: str, raw: bytes, offset: int
 ) -> object:
@@ -282,6 +361,18 @@ def decode_command_set(data: bytes, *, strict: bool = False) -> CommandSet:
     (the first is kept), unknown group-0000 elements (kept raw), odd value lengths,
     UIDs padded with spaces, non-ASCII text, a CommandGroupLength that does not match.
     """
+    for shape in _SHAPES.get(len(data), ()):
+        cs = shape.match(data)
+        if cs is not None:
+            return cs
+    cs = _decode_elements(data, strict)
+    if not cs.deviations and not cs.unknown:
+        _remember(cs)
+    return cs
+
+
+def _decode_elements(data: bytes, strict: bool) -> CommandSet:
+    """Decode element by element: the general path, which finds and reports every fault."""
     cs = CommandSet(data)
     values, offsets, unknown, spans = cs.values, cs.offsets, cs.unknown, cs.spans
     end = len(data)

@@ -44,6 +44,11 @@ class MessageSpec:
         return frozenset({0, *(KEYWORD_TAGS[k] for k in self.elements)})
 
     @functools.cached_property
+    def mandatory_set(self) -> frozenset[int]:
+        """Tags of the mandatory elements, CommandGroupLength included."""
+        return frozenset(self.mandatory_tags)
+
+    @functools.cached_property
     def mandatory_tags(self) -> tuple[int, ...]:
         """Tags of the mandatory elements, CommandGroupLength first."""
         return (0, *sorted(KEYWORD_TAGS[k] for k in self.mandatory))
@@ -238,29 +243,31 @@ def to_primitive(
             data_set,
         )
     else:
-        values = cs.values
-        for tag in spec.mandatory_tags:
-            if tag not in values:
-                _report(
-                    devs,
-                    strict,
-                    "missing-element",
-                    f"{spec.name} lacks mandatory element {tag_text(tag)}",
-                    None,
-                    tag,
-                )
+        values, spans = cs.values, cs.spans
+        if not values.keys() >= spec.mandatory_set:
+            for tag in spec.mandatory_tags:
+                if tag not in values:
+                    _report(
+                        devs,
+                        strict,
+                        "missing-element",
+                        f"{spec.name} lacks mandatory element {tag_text(tag)}",
+                        None,
+                        tag,
+                    )
         extras: dict[BaseTag, bytes] = {}
-        for tag in cs.spans.keys() - spec.allowed_tags:
-            extras[BaseTag(tag)] = cs.raw(tag)
-            if tag not in cs.unknown:  # unknown elements were reported by the decoder
-                _report(
-                    devs,
-                    strict,
-                    "unexpected-element",
-                    f"{spec.name} does not carry element {tag_text(tag)}",
-                    cs.offsets[tag],
-                    tag,
-                )
+        if not spans.keys() <= spec.allowed_tags:
+            for tag in sorted(spans.keys() - spec.allowed_tags):
+                extras[BaseTag(tag)] = cs.raw(tag)
+                if tag not in cs.unknown:  # unknown elements were reported by the decoder
+                    _report(
+                        devs,
+                        strict,
+                        "unexpected-element",
+                        f"{spec.name} does not carry element {tag_text(tag)}",
+                        cs.offsets[tag],
+                        tag,
+                    )
         if spec is C_CANCEL_RQ:
             prim = C_CANCEL()
             prim._message_id_being_responded_to = cs.values.get(0x0120)  # type: ignore[assignment]
@@ -287,16 +294,15 @@ def to_primitive(
                     0x0800,
                 )
             if spec is C_FIND_RSP:
-                for problem in prim.response_problems():
-                    if "missing" not in problem:  # already reported as missing-element
-                        _report(
-                            devs,
-                            strict,
-                            "conditional-rule",
-                            f"{spec.name}: {problem} (PS3.4 C.4.1.1.4)",
-                            None,
-                            None,
-                        )
+                for problem in prim.status_problems():
+                    _report(
+                        devs,
+                        strict,
+                        "conditional-rule",
+                        f"{spec.name}: {problem} (PS3.4 C.4.1.1.4)",
+                        None,
+                        None,
+                    )
         prim.extra_elements = extras
     prim.context_id = context_id
     prim.deviations = tuple(devs)

@@ -213,28 +213,38 @@ class C_FIND(_RespondsTo):
         problems = [
             f"{name} is missing" for name in self.RESPONSE_KEYWORDS if getattr(self, name) is None
         ]
-        status = self._status
-        if status is not None:
-            pending = status in PENDING_STATUSES
-            if pending and self._identifier is None:
-                problems.append(f"a Pending status (0x{status:04X}) needs an Identifier")
-            if not pending and self._identifier is not None:
-                problems.append(
-                    f"an Identifier goes only with a Pending status, not 0x{status:04X}"
-                )
-            if self._error_comment is not None and not _comment_allowed(status):
-                problems.append(
-                    f"ErrorComment goes only with status A700, A900 or Cxxx, not 0x{status:04X}"
-                )
-            if self._offending_element is not None and not _offending_allowed(status):
-                problems.append(
-                    f"OffendingElement goes only with status A900 or Cxxx, not 0x{status:04X}"
-                )
+        problems.extend(self.status_problems())
         if self._affected_sop_class_uid is not None:
             bad = uid_problem(self._affected_sop_class_uid)
             if bad is not None:
                 problems.append(f"AffectedSOPClassUID is not a valid UID: {bad}")
         problems.extend(self._identifier_problems())
+        return problems
+
+    def status_problems(self) -> list[str]:
+        """Breaks of the rules tying the optional parameters to the Status.
+
+        PS3.4 C.4.1.1.4 and PS3.7 Annex C: an Identifier with, and only with, a Pending
+        status; ErrorComment only with A700, A900 or Cxxx; OffendingElement only with
+        A900 or Cxxx. Empty when Status is not set.
+        """
+        status = self._status
+        if status is None:
+            return []
+        problems = []
+        pending = status in PENDING_STATUSES
+        if pending and self._identifier is None:
+            problems.append(f"a Pending status (0x{status:04X}) needs an Identifier")
+        if not pending and self._identifier is not None:
+            problems.append(f"an Identifier goes only with a Pending status, not 0x{status:04X}")
+        if self._error_comment is not None and not _comment_allowed(status):
+            problems.append(
+                f"ErrorComment goes only with status A700, A900 or Cxxx, not 0x{status:04X}"
+            )
+        if self._offending_element is not None and not _offending_allowed(status):
+            problems.append(
+                f"OffendingElement goes only with status A900 or Cxxx, not 0x{status:04X}"
+            )
         return problems
 
     def _identifier_problems(self) -> list[str]:
