@@ -230,3 +230,18 @@ def _rq_elements() -> list[bytes]:
         us(0x0700, 0),
         us(0x0800, 0x0001),
     ]
+
+
+def test_uid_breaking_ps3_5_syntax_is_kept_and_reported_without_a_python_warning() -> None:
+    # Found by the mutation test: pydicom's UID() warned on such a value.
+    data = command_set(element(0x0002, b"0.1000.\x00"), *_rq_elements()[1:])
+    prim = _decode(
+        [pdata(pdv(1, 3, data)), pdata(pdv(1, 2, IDENTIFIER))],
+        ["uid-syntax"],
+        CommandSetError,
+        "uid-syntax: command set: AffectedSOPClassUID '0.1000.' is not a valid UID: it has an empty component (offset 12)",
+    )
+    assert prim.AffectedSOPClassUID == "0.1000."
+    assert prim.request_problems() == [
+        "AffectedSOPClassUID is not a valid UID: it has an empty component"
+    ]

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass
 from io import BytesIO
 
+from pydicom import config
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
@@ -163,7 +164,8 @@ def _report(
 @functools.lru_cache(maxsize=1024)
 def _wire_uid(text: str) -> tuple[UID, str | None]:
     """A decoded UID and what is wrong with it; SOP Class UIDs repeat, so cache them."""
-    return UID(text), uid_problem(text)
+    # pydicom would warn about an invalid UID; here it is reported as a deviation instead.
+    return UID(text, validation_mode=config.IGNORE), uid_problem(text)
 
 
 def _to_c_find(cs: CommandSet, spec: MessageSpec, devs: list[Deviation], strict: bool) -> C_FIND:
