@@ -8,8 +8,6 @@ length, the presentation context ID, and the PDV: a message control header byte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import construct as c
 
 from ..errors import PDUError
@@ -25,8 +23,8 @@ __all__ = [
     "PDVItemHeader",
     "PDataTF",
     "PDataTFHeader",
-    "iter_pdv_items",
     "parse_pdu_header",
+    "split_pdv_items",
 ]
 
 #: PDU types of PS3.8 9.3, Table 9-11.
@@ -104,8 +102,10 @@ def parse_pdu_header(header: bytes | bytearray | memoryview, offset: int = 0) ->
     return pdu_type, length
 
 
-def iter_pdv_items(body: memoryview, offset: int) -> Iterator[tuple[int, int, memoryview, int]]:
-    """The PDV items of a P-DATA-TF body (PS3.8 9.3.5).
+def split_pdv_items(
+    body: memoryview, offset: int
+) -> tuple[list[tuple[int, int, memoryview, int]], PDUError | None]:
+    """The PDV items of a P-DATA-TF body (PS3.8 9.3.5), and the fault that ended them.
 
     Parameters
     ----------
@@ -114,38 +114,40 @@ def iter_pdv_items(body: memoryview, offset: int) -> Iterator[tuple[int, int, me
     offset : int
         Offset of `body` in the caller's input, for error positions.
 
-    Yields
-    ------
-    (context ID, message control header, fragment, offset of the item)
-
-    Raises
-    ------
-    PDUError
-        An item header cut short, an item length below 2 or running past the PDU.
+    Returns
+    -------
+    items : list of (context ID, message control header, fragment, offset of the item)
+        Every well-formed item before the first fault.
+    error : PDUError or None
+        The fault (an item header cut short, an item length below 2 or running past
+        the PDU), returned rather than raised so that the caller can first use the
+        items before it.
     """
     end = len(body)
     pos = 0
     unpack = PDV_HEADER.unpack_from
+    items: list[tuple[int, int, memoryview, int]] = []
     while pos < end:
         if end - pos < PDV_HEADER_SIZE:
-            raise PDUError(
+            return items, PDUError(
                 f"PDV item header needs {PDV_HEADER_SIZE} bytes, {end - pos} left in the "
                 "P-DATA-TF PDU",
                 offset=offset + pos,
             )
         length, context_id, control = unpack(body, pos)
         if length < 2:
-            raise PDUError(
+            return items, PDUError(
                 f"PDV item length {length} is less than 2 (context ID and message control "
                 "header, PS3.8 9.3.5.1)",
                 offset=offset + pos,
             )
         if length > end - pos - 4:
-            raise PDUError(
+            return items, PDUError(
                 f"PDV item length {length} runs past the end of the P-DATA-TF PDU "
                 f"({end - pos - 4} bytes left)",
                 offset=offset + pos,
             )
         start = pos + PDV_HEADER_SIZE
+        items.append((context_id, control, body[start : pos + 4 + length], offset + pos))
         pos += 4 + length
-        yield context_id, control, body[start:pos], offset + start - PDV_HEADER_SIZE
+    return items, None

@@ -14,7 +14,7 @@ from ..errors import DecodeError, FragmentError, PDUError, PDUTooLargeError, Tru
 from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
-from .pdu import P_DATA_TF, PDU_HEADER_SIZE, iter_pdv_items, parse_pdu_header, pdu_name
+from .pdu import P_DATA_TF, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
 
@@ -26,17 +26,23 @@ _COMPACT_AT = 64 * 1024
 
 
 def _feed_pdata(
-    assembler: MessageAssembler, body: memoryview, offset: int
-) -> Iterator[DimsePrimitive]:
-    """Every message a P-DATA-TF body completes; `offset` is that of the PDU."""
+    assembler: MessageAssembler, body: memoryview, offset: int, done: list[DimsePrimitive]
+) -> None:
+    """Append to `done` every message a P-DATA-TF body completes; `offset` is the PDU's.
+
+    A fault in the body is raised only after the messages before it are in `done`, so
+    that the caller loses none of them.
+    """
     if not len(body):
         assembler.report(Rule.EMPTY_P_DATA, "P-DATA-TF PDU with no PDV items (PS3.8 9.3.5)", offset)
-    for context_id, control, fragment, item_offset in iter_pdv_items(
-        body, offset + PDU_HEADER_SIZE
-    ):
-        prim = assembler.add(context_id, control, fragment, item_offset)
+    items, error = split_pdv_items(body, offset + PDU_HEADER_SIZE)
+    add = assembler.add
+    for context_id, control, fragment, item_offset in items:
+        prim = add(context_id, control, fragment, item_offset)
         if prim is not None:
-            yield prim
+            done.append(prim)
+    if error is not None:
+        raise error
 
 
 class Reassembler:
@@ -180,26 +186,29 @@ class Reassembler:
         # traceback would otherwise pin it and the next receive_data could not resize).
         with memoryview(buffer) as view:
             body = view[pos + PDU_HEADER_SIZE : end].tobytes()
+        done: list[DimsePrimitive] = []
         try:
-            for prim in _feed_pdata(assembler, memoryview(body), offset):
-                assert prim.context_id is not None
-                start = self._message_start
-                self._pending.append(
-                    MessageReceived(
-                        primitive=prim,
-                        context_id=prim.context_id,
-                        deviations=prim.deviations,
-                        offset=offset if start is None else start,
-                    )
-                )
-                self._message_start = None
-            if assembler.in_progress and self._message_start is None:
-                self._message_start = offset
+            _feed_pdata(assembler, memoryview(body), offset, done)
         except PDUError as err:
             self._broken = err
         except DecodeError as err:
-            self._message_start = None
             self._error = err
+        for prim in done:
+            assert prim.context_id is not None
+            start = self._message_start
+            self._pending.append(
+                MessageReceived(
+                    primitive=prim,
+                    context_id=prim.context_id,
+                    deviations=prim.deviations,
+                    offset=offset if start is None else start,
+                )
+            )
+            self._message_start = None
+        if not assembler.in_progress:
+            self._message_start = None
+        elif self._message_start is None:
+            self._message_start = offset
 
     def _advance(self, end: int) -> None:
         self._pos = end
@@ -220,6 +229,12 @@ class Reassembler:
         else:
             return False
         raise self._broken
+
+
+def _more_than_one(offset: int) -> FragmentError:
+    return FragmentError(
+        "the PDUs hold more than one message", rule=Rule.ONE_MESSAGE.value, offset=offset
+    )
 
 
 def decode_message(
@@ -275,20 +290,14 @@ def decode_message(
                     f"{size - PDU_HEADER_SIZE} do",
                     offset=offset,
                 )
-            for prim in _feed_pdata(assembler, view[PDU_HEADER_SIZE:], offset):
-                if result is not None:
-                    raise FragmentError(
-                        "the PDUs hold more than one message",
-                        rule=Rule.ONE_MESSAGE.value,
-                        offset=offset,
-                    )
-                result = prim
+            done: list[DimsePrimitive] = []
+            _feed_pdata(assembler, view[PDU_HEADER_SIZE:], offset, done)
+            if done:
+                if result is not None or len(done) > 1:
+                    raise _more_than_one(offset)
+                result = done[0]
             if result is not None and assembler.in_progress:
-                raise FragmentError(
-                    "the PDUs hold more than one message",
-                    rule=Rule.ONE_MESSAGE.value,
-                    offset=offset,
-                )
+                raise _more_than_one(offset)
         offset += size
     if result is None:
         raise TruncatedError(
