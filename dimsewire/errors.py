@@ -5,7 +5,8 @@ The exception tree::
     ValueError
      └── DecodeError                 .reason, .offset: the base of every decoding failure
           ├── PDUError               a malformed PDU or PDV item (PS3.8 9.3)
-          │    └── PDUTooLargeError  .length, .limit: rejected from the 6-byte header alone
+          │    ├── PDUTooLargeError  .length, .limit: rejected from the 6-byte header alone
+          │    └── ItemError         .item: a malformed A-ASSOCIATE item or sub-item
           ├── CommandSetError        .tag: a bad DIMSE command set (PS3.7 6.3.1, Annex E)
           ├── FragmentError          .rule: a broken fragment rule (PS3.8 Annex E)
           │    └── MessageTooLargeError  .size, .limit: reassembled message over its cap
@@ -38,6 +39,7 @@ __all__ = [
     "Deviation",
     "FragmentError",
     "IdentifierError",
+    "ItemError",
     "MessageTooLargeError",
     "PDUError",
     "PDUTooLargeError",
@@ -98,6 +100,20 @@ class PDUTooLargeError(PDUError):
         super().__init__(
             f"PDU length {length} exceeds the local maximum of {limit} bytes", offset=offset
         )
+
+
+class ItemError(PDUError):
+    """An item or sub-item of an A-ASSOCIATE PDU that cannot be decoded (PS3.8 9.3.2-9.3.3).
+
+    Attributes
+    ----------
+    item : str
+        The item at fault, for example ``"Presentation Context item (20H)"``.
+    """
+
+    def __init__(self, reason: str, *, item: str, offset: int | None = None) -> None:
+        self.item = item
+        super().__init__(f"{item}: {reason}", offset=offset)
 
 
 class CommandSetError(DecodeError):

@@ -9,6 +9,7 @@ from pydicom import Dataset
 
 from dimsewire import (
     C_FIND,
+    MessageReceived,
     Reassembler,
     c_find_status,
     decode_identifier,
@@ -64,13 +65,14 @@ def main() -> None:
         reassembler.receive_data(stream[i : i + 7])
     print("\ndecoded:")
     for event in reassembler.events():
-        prim = event.primitive
-        assert isinstance(prim, C_FIND)
-        print(f"  {prim!r}")
-        if prim.Status is not None:
-            print(f"    status: {c_find_status(prim.Status)}")
-        if prim.Identifier is not None:
-            keys = decode_identifier(prim.Identifier, IMPLICIT_VR_LITTLE_ENDIAN)
+        assert isinstance(event, MessageReceived)
+        reply = event.primitive
+        assert isinstance(reply, C_FIND)
+        print(f"  {reply!r}")
+        if reply.Status is not None:
+            print(f"    status: {c_find_status(reply.Status)}")
+        if reply.Identifier is not None:
+            keys = decode_identifier(reply.Identifier, IMPLICIT_VR_LITTLE_ENDIAN)
             print(f"    identifier: {', '.join(f'{e.keyword}={e.value!r}' for e in keys)}")
     assert reassembler.buffered == 0
 

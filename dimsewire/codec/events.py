@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import Deviation
 from ..primitives import DimsePrimitive
+from .pdus import PDU
 
 __all__ = ["Event", "MessageReceived", "PDUReceived"]
 
@@ -42,15 +43,19 @@ class PDUReceived:
         0x01 to 0x07 except 0x04 (PS3.8 Table 9-11).
     name : str
         The PDU's name, e.g. ``"A-ASSOCIATE-RQ"``.
-    pdu : bytes
-        The whole PDU, header included.
+    pdu : PDU
+        The decoded PDU: :class:`~dimsewire.codec.pdus.AssociateRQ`, ``AssociateAC``,
+        ``AssociateRJ``, ``ReleaseRQ``, ``ReleaseRP`` or ``Abort``.
+    raw : bytes
+        The whole PDU as received, header included.
     offset : int
         Stream offset of the PDU.
     """
 
     pdu_type: int
     name: str
-    pdu: bytes
+    pdu: PDU
+    raw: bytes
     offset: int
 
 

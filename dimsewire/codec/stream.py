@@ -15,6 +15,7 @@ from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
 from .pdu import P_DATA_TF, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
+from .pdus import decode_pdu
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
 
@@ -50,13 +51,15 @@ class Reassembler:
 
     Feed it bytes in any chunking with :meth:`receive_data` and take events with
     :meth:`next_event` (or iterate :meth:`events`): :class:`MessageReceived` for each
-    whole DIMSE message, :class:`PDUReceived` for every other PDU.
+    whole DIMSE message, :class:`PDUReceived` with the decoded PDU for every other
+    PDU (A-ASSOCIATE, A-RELEASE, A-ABORT).
 
     Errors are raised from :meth:`next_event` only after every event before the fault
     has been handed out. A :class:`~dimsewire.errors.PDUError` loses the PDU framing:
     the reassembler stays broken and raises it again. After a FragmentError,
     CommandSetError or IdentifierError the message at fault is dropped and decoding
-    goes on with the next PDU.
+    goes on with the next PDU; so it does after an ItemError or other fault inside a
+    PDU other than P-DATA-TF, since its length still frames it.
 
     Parameters
     ----------
@@ -168,17 +171,21 @@ class Reassembler:
             if pdu_type == P_DATA_TF:
                 self._process_pdata(buffer, pos, end, offset)
             else:
-                self._pending.append(
-                    PDUReceived(
-                        pdu_type=pdu_type,
-                        name=pdu_name(pdu_type),
-                        pdu=bytes(buffer[pos:end]),
-                        offset=offset,
-                    )
-                )
+                self._process_control(bytes(buffer[pos:end]), pdu_type, offset)
         finally:
             self._advance(end)
         return True
+
+    def _process_control(self, raw: bytes, pdu_type: int, offset: int) -> None:
+        # The PDU is framed by its length, so a malformed body loses only itself.
+        try:
+            pdu = decode_pdu(raw, offset)
+        except DecodeError as err:
+            self._error = err
+            return
+        self._pending.append(
+            PDUReceived(pdu_type=pdu_type, name=pdu_name(pdu_type), pdu=pdu, raw=raw, offset=offset)
+        )
 
     def _process_pdata(self, buffer: bytearray, pos: int, end: int, offset: int) -> None:
         assembler = self._assembler

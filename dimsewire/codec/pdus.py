@@ -1,0 +1,534 @@
+"""The seven Upper Layer PDUs as objects, and their bytes both ways (PS3.8 9.3).
+
+:func:`decode_pdu` turns one whole PDU into an object and :func:`encode_pdu` (or the
+objects' ``encode()``) does the reverse; for every valid PDU the two are exact
+inverses. The A-ASSOCIATE items live in :mod:`dimsewire.codec.items`; the P-DATA-TF
+framing and its PDV items in :mod:`dimsewire.codec.pdu`, whose declarations
+:class:`PDataTF` shares.
+
+The fixed fields each PDU type declares with construct below: reserved fields are
+sent as 00H and not tested on receipt; a body of the wrong size for its type is an
+:class:`~dimsewire.errors.PDUError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeAlias
+
+import construct as c
+
+from ..errors import PDUError, TruncatedError
+from .items import (
+    ApplicationContext,
+    ImplementationClassUID,
+    ImplementationVersionName,
+    Item,
+    MaximumLength,
+    PresentationContextAC,
+    PresentationContextRQ,
+    UserInformation,
+    decode_items,
+    encode_items,
+)
+from .pdu import (
+    COMMAND,
+    LAST,
+    PDU_HEADER_SIZE,
+    PDVItem,
+    parse_pdu_header,
+    pdu_name,
+    split_pdv_items,
+)
+
+__all__ = [
+    "PDU",
+    "PDV",
+    "Abort",
+    "AssociateAC",
+    "AssociateRJ",
+    "AssociateRQ",
+    "PDataTF",
+    "ReleaseRP",
+    "ReleaseRQ",
+    "associate_ac",
+    "associate_rq",
+    "decode_pdu",
+    "encode_pdu",
+]
+
+# PS3.8 Tables 9-11 and 9-17: A-ASSOCIATE-RQ and -AC fixed fields after the PDU header.
+AssociateFixedFields = c.Struct(
+    "protocol_version" / c.Int16ub,  # bit 0 set: version 1
+    "reserved" / c.Padding(2),
+    "called_ae_title" / c.Bytes(16),  # in the AC: reserved, sent as received
+    "calling_ae_title" / c.Bytes(16),  # in the AC: reserved, sent as received
+    "reserved2" / c.Padding(32),
+)
+ASSOCIATE_FIXED_SIZE = AssociateFixedFields.sizeof()  # 68
+
+# PS3.8 Table 9-21: A-ASSOCIATE-RJ fields after the PDU header.
+AssociateRJFields = c.Struct(
+    "reserved" / c.Padding(1),
+    "result" / c.Int8ub,
+    "source" / c.Int8ub,
+    "reason_diag" / c.Int8ub,
+)
+# PS3.8 Tables 9-24 and 9-25: A-RELEASE-RQ and -RP fields after the PDU header.
+ReleaseFields = c.Struct("reserved" / c.Padding(4))
+# PS3.8 Table 9-26: A-ABORT fields after the PDU header.
+AbortFields = c.Struct(
+    "reserved" / c.Padding(2),
+    "source" / c.Int8ub,
+    "reason_diag" / c.Int8ub,
+)
+
+_FIXED_BODY = {0x03: AssociateRJFields, 0x05: ReleaseFields, 0x06: ReleaseFields, 0x07: AbortFields}
+_PDU_HEADER = c.Struct("pdu_type" / c.Int8ub, "reserved" / c.Padding(1), "pdu_length" / c.Int32ub)
+
+
+def _header(pdu_type: int, length: int) -> bytes:
+    return bytes(_PDU_HEADER.build({"pdu_type": pdu_type, "pdu_length": length}))
+
+
+def _ae_title(raw: bytes) -> str:
+    # PS3.8 9.3.2: spaces are not significant; trailing ones are the padding.
+    return raw.decode("latin-1").rstrip(" ")
+
+
+def _ae_field(title: str, what: str) -> bytes:
+    try:
+        raw = title.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} must be Latin-1 text, not {title!r}") from None
+    if len(raw) > 16:
+        raise ValueError(f"{what} is at most 16 characters, not {len(raw)}: {title!r}")
+    return raw.ljust(16, b" ")
+
+
+# --- meanings of the result, source and reason fields ---------------------------------
+
+#: PS3.8 Table 9-21, Result.
+RJ_RESULTS = {1: "rejected-permanent", 2: "rejected-transient"}
+#: PS3.8 Table 9-21, Source.
+RJ_SOURCES = {
+    1: "DICOM UL service-user",
+    2: "DICOM UL service-provider (ACSE related function)",
+    3: "DICOM UL service-provider (Presentation related function)",
+}
+#: PS3.8 Table 9-21, Reason/Diag., per source.
+RJ_REASONS: dict[int, dict[int, str]] = {
+    1: {
+        1: "no-reason-given",
+        2: "application-context-name-not-supported",
+        3: "calling-AE-title-not-recognized",
+        7: "called-AE-title-not-recognized",
+    },
+    2: {1: "no-reason-given", 2: "protocol-version-not-supported"},
+    3: {1: "temporary-congestion", 2: "local-limit-exceeded"},
+}
+#: PS3.8 Table 9-26, Source.
+ABORT_SOURCES = {
+    0: "DICOM UL service-user (initiated abort)",
+    1: "reserved",
+    2: "DICOM UL service-provider (initiated abort)",
+}
+#: PS3.8 Table 9-26, Reason/Diag. (meaningful when the source is 2).
+ABORT_REASONS = {
+    0: "reason-not-specified",
+    1: "unrecognized-PDU",
+    2: "unexpected-PDU",
+    3: "reserved",
+    4: "unrecognized-PDU parameter",
+    5: "unexpected-PDU parameter",
+    6: "invalid-PDU-parameter value",
+}
+
+
+# --- the PDUs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Associate:
+    called_ae_title: str
+    calling_ae_title: str
+    items: tuple[Item, ...]
+    protocol_version: int = 1
+
+    pdu_type: ClassVar[int]
+
+    @property
+    def application_context_name(self) -> str | None:
+        """The Application Context item's UID, None if there is none."""
+        return next((i.name for i in self.items if isinstance(i, ApplicationContext)), None)
+
+    @property
+    def user_information(self) -> UserInformation:
+        """The User Information item (an empty one if there is none)."""
+        return next((i for i in self.items if isinstance(i, UserInformation)), UserInformation())
+
+    @property
+    def max_length(self) -> int | None:
+        """The sender's Maximum Length (PS3.8 D.1; 0: no limit), None if not sent."""
+        return self.user_information.max_length
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        body = b"".join(
+            (
+                AssociateFixedFields.build(
+                    {
+                        "protocol_version": self.protocol_version,
+                        "called_ae_title": _ae_field(self.called_ae_title, "called AE title"),
+                        "calling_ae_title": _ae_field(self.calling_ae_title, "calling AE title"),
+                    }
+                ),
+                encode_items(self.items),
+            )
+        )
+        return _header(self.pdu_type, len(body)) + body
+
+
+@dataclass(frozen=True, slots=True)
+class AssociateRQ(_Associate):
+    """A-ASSOCIATE-RQ PDU (01H), PS3.8 9.3.2.
+
+    Attributes
+    ----------
+    called_ae_title, calling_ae_title : str
+        Up to 16 characters, without the trailing padding.
+    items : tuple
+        Application Context, Presentation Context (:class:`PresentationContextRQ`) and
+        User Information items in wire order; unknown items as
+        :class:`~dimsewire.codec.items.UnknownItem`.
+    protocol_version : int
+        1 (bit 0 of the field).
+    """
+
+    pdu_type: ClassVar[int] = 0x01
+
+    @property
+    def presentation_contexts(self) -> tuple[PresentationContextRQ, ...]:
+        """The proposed presentation contexts, in order."""
+        return tuple(i for i in self.items if isinstance(i, PresentationContextRQ))
+
+
+@dataclass(frozen=True, slots=True)
+class AssociateAC(_Associate):
+    """A-ASSOCIATE-AC PDU (02H), PS3.8 9.3.3.
+
+    The AE title fields are reserved in the AC and sent with the values of the RQ
+    (PS3.8 Table 9-17); they are kept here as read.
+    """
+
+    pdu_type: ClassVar[int] = 0x02
+
+    @property
+    def presentation_contexts(self) -> tuple[PresentationContextAC, ...]:
+        """The results for the proposed presentation contexts, in order."""
+        return tuple(i for i in self.items if isinstance(i, PresentationContextAC))
+
+
+@dataclass(frozen=True, slots=True)
+class AssociateRJ:
+    """A-ASSOCIATE-RJ PDU (03H), PS3.8 9.3.4 and Table 9-21."""
+
+    result: int
+    source: int
+    reason: int
+
+    pdu_type: ClassVar[int] = 0x03
+
+    @property
+    def result_name(self) -> str:
+        """``"rejected-permanent"`` or ``"rejected-transient"``."""
+        return RJ_RESULTS.get(self.result, f"unknown result {self.result}")
+
+    @property
+    def source_name(self) -> str:
+        """Who rejected, in the standard's words."""
+        return RJ_SOURCES.get(self.source, f"unknown source {self.source}")
+
+    @property
+    def reason_name(self) -> str:
+        """Why, in the standard's words (reasons depend on the source)."""
+        return RJ_REASONS.get(self.source, {}).get(self.reason, f"reserved reason {self.reason}")
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        return _encode_fixed(
+            self.pdu_type, result=self.result, source=self.source, reason_diag=self.reason
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRQ:
+    """A-RELEASE-RQ PDU (05H), PS3.8 9.3.6."""
+
+    pdu_type: ClassVar[int] = 0x05
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        return _encode_fixed(self.pdu_type)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRP:
+    """A-RELEASE-RP PDU (06H), PS3.8 9.3.7."""
+
+    pdu_type: ClassVar[int] = 0x06
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        return _encode_fixed(self.pdu_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Abort:
+    """A-ABORT PDU (07H), PS3.8 9.3.8 and Table 9-26.
+
+    Attributes
+    ----------
+    source : int
+        0 service-user, 2 service-provider.
+    reason : int
+        With source 2, what the provider objected to; 0 otherwise.
+    """
+
+    source: int = 0
+    reason: int = 0
+
+    pdu_type: ClassVar[int] = 0x07
+
+    @property
+    def source_name(self) -> str:
+        """Who aborted, in the standard's words."""
+        return ABORT_SOURCES.get(self.source, f"unknown source {self.source}")
+
+    @property
+    def reason_name(self) -> str:
+        """Why, in the standard's words."""
+        return ABORT_REASONS.get(self.reason, f"unknown reason {self.reason}")
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        return _encode_fixed(self.pdu_type, source=self.source, reason_diag=self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class PDV:
+    """One Presentation Data Value item (PS3.8 9.3.5.1, Annex E.2)."""
+
+    context_id: int
+    control_header: int
+    fragment: bytes
+
+    @property
+    def is_command(self) -> bool:
+        """Bit 0: a command set fragment (else a data set fragment)."""
+        return bool(self.control_header & COMMAND)
+
+    @property
+    def is_last(self) -> bool:
+        """Bit 1: the last fragment of its command set or data set."""
+        return bool(self.control_header & LAST)
+
+
+@dataclass(frozen=True, slots=True)
+class PDataTF:
+    """P-DATA-TF PDU (04H), PS3.8 9.3.5: its PDV items as they are.
+
+    :func:`~dimsewire.encode_message` and the :class:`~dimsewire.Reassembler` are the
+    fast way to turn messages into P-DATA-TF PDUs and back; this object is for looking
+    at one PDU's items.
+    """
+
+    pdvs: tuple[PDV, ...] = field(default_factory=tuple)
+
+    pdu_type: ClassVar[int] = 0x04
+
+    def encode(self) -> bytes:
+        """The whole PDU."""
+        body = b"".join(
+            PDVItem.build(
+                {
+                    "item_length": len(pdv.fragment) + 2,
+                    "presentation_context_id": pdv.context_id,
+                    "message_control_header": pdv.control_header,
+                    "fragment": pdv.fragment,
+                }
+            )
+            for pdv in self.pdvs
+        )
+        return _header(self.pdu_type, len(body)) + body
+
+
+PDU: TypeAlias = AssociateRQ | AssociateAC | AssociateRJ | PDataTF | ReleaseRQ | ReleaseRP | Abort
+
+
+def _encode_fixed(pdu_type: int, **fields: int) -> bytes:
+    decl = _FIXED_BODY[pdu_type]
+    try:
+        body = bytes(decl.build(fields))
+    except (c.ConstructError, OverflowError) as err:
+        raise ValueError(f"{pdu_name(pdu_type)} field out of range: {err}") from None
+    return _header(pdu_type, len(body)) + body
+
+
+def encode_pdu(pdu: PDU) -> bytes:
+    """The bytes of one PDU object, header included.
+
+    Raises
+    ------
+    ValueError
+        A field that does not fit (an AE title over 16 characters, a number over its
+        field's size, non-Latin-1 text).
+    """
+    try:
+        return pdu.encode()
+    except c.ConstructError as err:
+        raise ValueError(f"{pdu_name(pdu.pdu_type)} cannot be encoded: {err}") from None
+
+
+def decode_pdu(data: bytes | bytearray | memoryview, offset: int = 0) -> PDU:
+    """One whole PDU, header included, as an object.
+
+    Parameters
+    ----------
+    data : bytes-like
+        Exactly one PDU.
+    offset : int
+        Stream offset of `data`, added to the offsets of errors.
+
+    Raises
+    ------
+    TruncatedError
+        Fewer bytes than the header announces.
+    PDUError
+        An unknown PDU type, bytes beyond the announced length, a fixed-size body of the
+        wrong size; :class:`~dimsewire.errors.ItemError` for a malformed item.
+    """
+    raw = bytes(data)
+    if len(raw) < PDU_HEADER_SIZE:
+        raise TruncatedError(
+            f"PDU of {len(raw)} bytes is shorter than the 6-byte PDU header", offset=offset
+        )
+    pdu_type, length = parse_pdu_header(raw, 0)
+    if length != len(raw) - PDU_HEADER_SIZE:
+        error = TruncatedError if length > len(raw) - PDU_HEADER_SIZE else PDUError
+        raise error(
+            f"{pdu_name(pdu_type)} length field says {length} bytes follow the header, "
+            f"{len(raw) - PDU_HEADER_SIZE} do",
+            offset=offset,
+        )
+    body = raw[PDU_HEADER_SIZE:]
+    base = offset + PDU_HEADER_SIZE
+    if pdu_type in (0x01, 0x02):
+        return _decode_associate(pdu_type, body, base)
+    if pdu_type == 0x04:
+        pdvs, fault = split_pdv_items(memoryview(body), base)
+        if fault is not None:
+            raise fault
+        return PDataTF(tuple(PDV(cid, control, bytes(frag)) for cid, control, frag, _ in pdvs))
+    decl = _FIXED_BODY[pdu_type]
+    size = decl.sizeof()
+    if length != size:
+        raise PDUError(
+            f"{pdu_name(pdu_type)} has a {length}-byte body, the standard's is {size} (PS3.8 9.3)",
+            offset=offset,
+        )
+    value = decl.parse(body)
+    if pdu_type == 0x03:
+        return AssociateRJ(value.result, value.source, value.reason_diag)
+    if pdu_type == 0x07:
+        return Abort(value.source, value.reason_diag)
+    return ReleaseRQ() if pdu_type == 0x05 else ReleaseRP()
+
+
+def _decode_associate(pdu_type: int, body: bytes, base: int) -> PDU:
+    if len(body) < ASSOCIATE_FIXED_SIZE:
+        raise PDUError(
+            f"{pdu_name(pdu_type)} body of {len(body)} bytes is shorter than its "
+            f"{ASSOCIATE_FIXED_SIZE} bytes of fixed fields (PS3.8 Table 9-11)",
+            offset=base - PDU_HEADER_SIZE,
+        )
+    fixed: Any = AssociateFixedFields.parse(body)
+    items = tuple(
+        decode_items(body[ASSOCIATE_FIXED_SIZE:], base + ASSOCIATE_FIXED_SIZE, pdu_type=pdu_type)
+    )
+    cls = AssociateRQ if pdu_type == 0x01 else AssociateAC
+    return cls(
+        _ae_title(fixed.called_ae_title),
+        _ae_title(fixed.calling_ae_title),
+        items,
+        fixed.protocol_version,
+    )
+
+
+def _user_information(
+    max_length: int, class_uid: str, version_name: str | None, extra: Iterable[Any]
+) -> UserInformation:
+    """Maximum Length, Implementation Class UID and Version Name, then `extra`."""
+    subs: list[Any] = [MaximumLength(max_length), ImplementationClassUID(class_uid)]
+    if version_name is not None:
+        subs.append(ImplementationVersionName(version_name))
+    return UserInformation((*subs, *extra))
+
+
+def associate_rq(
+    called_ae_title: str,
+    calling_ae_title: str,
+    contexts: Iterable[tuple[int, str, Sequence[str]]],
+    *,
+    max_length: int,
+    implementation_class_uid: str,
+    implementation_version_name: str | None = None,
+    extra: Iterable[Any] = (),
+) -> AssociateRQ:
+    """An A-ASSOCIATE-RQ with the DICOM application context and the usual sub-items.
+
+    Parameters
+    ----------
+    contexts : iterable of (context ID, abstract syntax, transfer syntaxes)
+    max_length : int
+        The largest P-DATA-TF PDU this side accepts (0: no limit).
+    extra : iterable of sub-items
+        Further User Information sub-items (role selection, user identity, ...),
+        placed after the implementation sub-items.
+    """
+    return AssociateRQ(
+        called_ae_title,
+        calling_ae_title,
+        (
+            ApplicationContext(),
+            *(PresentationContextRQ(cid, abstract, tuple(ts)) for cid, abstract, ts in contexts),
+            _user_information(
+                max_length, implementation_class_uid, implementation_version_name, extra
+            ),
+        ),
+    )
+
+
+def associate_ac(
+    rq: AssociateRQ,
+    results: Iterable[PresentationContextAC],
+    *,
+    max_length: int,
+    implementation_class_uid: str,
+    implementation_version_name: str | None = None,
+    extra: Iterable[Any] = (),
+) -> AssociateAC:
+    """The A-ASSOCIATE-AC answering `rq`: its AE titles in the reserved fields (PS3.8
+    Table 9-17), the given context results, and the usual User Information sub-items."""
+    return AssociateAC(
+        rq.called_ae_title,
+        rq.calling_ae_title,
+        (
+            ApplicationContext(rq.application_context_name or ApplicationContext().name),
+            *results,
+            _user_information(
+                max_length, implementation_class_uid, implementation_version_name, extra
+            ),
+        ),
+    )
