@@ -308,4 +308,5 @@ def to_primitive(
         prim.extra_elements = extras
     prim.context_id = context_id
     prim.deviations = tuple(devs)
+    prim.command_elements = cs.values
     return prim

@@ -107,6 +107,11 @@ class Reassembler:
         return self._consumed + self._pos
 
     @property
+    def broken(self) -> bool:
+        """Whether a fault has lost the PDU framing: nothing more can be decoded."""
+        return self._broken is not None
+
+    @property
     def buffered(self) -> int:
         """Bytes received but not yet part of a whole PDU."""
         return len(self._buffer) - self._pos

@@ -26,9 +26,12 @@ class DimsePrimitive:
     extra_elements : dict of BaseTag to bytes
         Command elements decoded that have no parameter in this primitive (unknown,
         retired, or belonging to another message), kept with their raw value bytes.
+    command_elements : dict of int to object, or None
+        Every command dictionary element of the command set as decoded, by tag (for
+        example (0000,0800) CommandDataSetType as sent); None when built locally.
     """
 
-    __slots__ = ("context_id", "deviations", "extra_elements")
+    __slots__ = ("command_elements", "context_id", "deviations", "extra_elements")
 
     #: Parameter names compared by ``==`` and shown by ``repr``, in table order.
     _PARAMETERS: ClassVar[tuple[str, ...]] = ()
@@ -37,6 +40,7 @@ class DimsePrimitive:
         self.context_id: int | None = None
         self.deviations: tuple[Deviation, ...] = ()
         self.extra_elements: dict[BaseTag, bytes] = {}
+        self.command_elements: dict[int, object] | None = None
 
     @property
     def msg_type(self) -> str:

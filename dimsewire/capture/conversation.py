@@ -1,0 +1,578 @@
+"""Captured DICOM connections to records: association events, messages, problems.
+
+Each TCP connection found to carry DICOM (by port, or by an A-ASSOCIATE-RQ at the start
+of a stream) is one association. Its two byte streams go through a
+:class:`~dimsewire.Reassembler` each and its PDUs through an
+:class:`~dimsewire.Association`, so that Identifiers decode in the negotiated transfer
+syntax. Every decoded event becomes a record (a JSON-ready dict, schema in the README).
+
+Damage is reported, never fatal: after a broken PDU, a lost segment, or at the start of
+a capture that begins mid-association, decoding resumes at the next PDU boundary it can
+prove: a plausible PDU header whose length leads to another plausible header, or exactly
+to the end of the stream. Every byte of a stream is counted as framed in a PDU, skipped
+inside a reported problem, or lost in a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.uid import UID
+
+from ..association import Association, Side
+from ..codec.events import MessageReceived, PDUReceived
+from ..codec.identifier import decode_identifier
+from ..codec.items import UserInformation
+from ..codec.pdus import (
+    Abort,
+    AssociateAC,
+    AssociateRJ,
+    AssociateRQ,
+    ReleaseRP,
+    ReleaseRQ,
+)
+from ..codec.stream import Reassembler
+from ..errors import DecodeError
+from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand, c_find_status
+from .packets import FIN, RST, SYN, Segment
+from .tcp import Gap, HalfStream
+
+__all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records", "uid_name"]
+
+DEFAULT_PORTS = (104, 11112, 4242)
+Record = dict[str, Any]
+
+_HEADER_CANDIDATE = re.compile(rb"[\x01-\x07]\x00", re.DOTALL)
+_MAX_CONTROL = 1024 * 1024
+_MAX_MESSAGE = 256 * 1024 * 1024
+
+
+def uid_name(uid: str | None) -> str | None:
+    """pydicom's name for a UID, None if it has none."""
+    if not uid:
+        return None
+    name = UID(uid).name
+    return None if name == uid else str(name)
+
+
+def _plausible(buf: bytes | bytearray, pos: int) -> int | None:
+    """The length of a PDU that could start at `pos` (header only), else None."""
+    if len(buf) - pos < 6:
+        return None
+    pdu_type, reserved = buf[pos], buf[pos + 1]
+    if not 1 <= pdu_type <= 7 or reserved:
+        return None
+    length = int.from_bytes(buf[pos + 2 : pos + 6], "big")
+    if pdu_type in (3, 5, 6, 7):
+        return length if length == 4 else None
+    if pdu_type in (1, 2):
+        return length if 68 <= length <= _MAX_CONTROL else None
+    if length < 6 or length > _MAX_MESSAGE:
+        return None
+    if len(buf) - pos >= 12:  # the first PDV item must fit and look like one
+        item = int.from_bytes(buf[pos + 6 : pos + 10], "big")
+        context, control = buf[pos + 10], buf[pos + 11]
+        if not 2 <= item <= length - 4 or not context & 1 or control & 0xFC:
+            return None
+    return length
+
+
+def find_boundary(buf: bytes | bytearray, start: int, *, final: bool) -> int | None:
+    """The first offset >= `start` where a PDU provably starts; None if none (yet)."""
+    for match in _HEADER_CANDIDATE.finditer(buf, start):
+        pos = match.start()
+        length = _plausible(buf, pos)
+        if length is None:
+            continue
+        after = pos + 6 + length
+        if after == len(buf):
+            return pos
+        if after > len(buf):
+            if not final:
+                return None  # cannot prove it yet: wait for more bytes
+            continue
+        if _plausible(buf, after) is not None or (len(buf) - after < 6 and not final):
+            return pos
+    return None
+
+
+@dataclass
+class Counts:
+    """What became of the bytes of one direction of a connection."""
+
+    framed: int = 0  # in PDUs that were framed (decoded or reported)
+    skipped: int = 0  # skipped while looking for a PDU boundary, inside a problem
+    lost: int = 0  # never captured (gaps)
+    left: int = 0  # at the end, inside a PDU that never completed
+
+    @property
+    def total(self) -> int:
+        return self.framed + self.skipped + self.lost + self.left
+
+
+@dataclass
+class _Direction:
+    """One side's byte stream: reassembly to events, resynchronised after damage."""
+
+    side: Side
+    tcp: HalfStream = field(default_factory=HalfStream)
+    counts: Counts = field(default_factory=Counts)
+    buffer: bytearray = field(default_factory=bytearray)  # bytes not yet framed
+    start: int = 0  # stream offset of buffer[0]
+    synced: bool = True  # the reassembler is on a PDU boundary
+    search_from: int = 0  # where in `buffer` to look for a boundary when not synced
+    eof: bool = False
+    base: int = 0  # stream offset of the reassembler's offset 0
+    reassembler: Reassembler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        """A new reassembler from `start`, fed what is buffered."""
+        self.reassembler = Reassembler(
+            max_pdu_length=0, max_message_size=_MAX_MESSAGE, max_control_pdu_length=_MAX_CONTROL
+        )
+        self.base = self.start
+        if self.buffer:
+            self.reassembler.receive_data(bytes(self.buffer))
+
+
+@dataclass
+class _Connection:
+    index: int
+    endpoints: dict[tuple[str, int], Side]
+    association: Association = field(default_factory=Association)
+    directions: dict[Side, _Direction] = field(default_factory=dict)
+    closed: str | None = None
+    fin: set[Side] = field(default_factory=set)
+    raw: bool = False  # one stream holding both sides' PDUs
+
+    def __post_init__(self) -> None:
+        sides: tuple[Side, Side] = ("requestor", "acceptor")
+        for side in sides:
+            self.directions[side] = _Direction(side)
+
+
+class CaptureDecoder:
+    """Feed TCP segments in capture order; take records.
+
+    Parameters
+    ----------
+    ports : iterable of int
+        TCP ports taken to carry DICOM; any other connection counts only if one side
+        starts with an A-ASSOCIATE-RQ.
+    """
+
+    def __init__(self, ports: Iterable[int] = DEFAULT_PORTS) -> None:
+        self.ports = set(ports)
+        self._connections: dict[frozenset[tuple[str, int]], _Connection | None] = {}
+        self._syn: dict[frozenset[tuple[str, int]], tuple[str, int]] = {}
+        self.connections: list[_Connection] = []
+        self.problems = 0
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connection(self, seg: Segment) -> _Connection | None:
+        src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
+        key = frozenset((src, dst))
+        if key in self._connections:
+            conn = self._connections[key]
+            if conn is None or conn.closed is None or not seg.flags & SYN:
+                return conn
+            del self._connections[key]  # a new connection on the same ports
+        if seg.flags & SYN and not seg.flags & 0x10:
+            self._syn[key] = src  # the client, if this becomes DICOM
+        if not seg.data:
+            return None  # decide on the first data
+        looks_rq = _plausible(seg.data, 0) is not None and seg.data[0] == 1
+        if looks_rq:
+            requestor = src
+        elif seg.sport in self.ports or seg.dport in self.ports:
+            # the client that sent the SYN; else whoever sends to the DICOM port
+            requestor = self._syn.get(key) or (src if seg.dport in self.ports else dst)
+        else:
+            self._connections[key] = None
+            return None
+        acceptor = dst if requestor == src else src
+        conn = _Connection(
+            len(self.connections) + 1, {requestor: "requestor", acceptor: "acceptor"}
+        )
+        self.connections.append(conn)
+        self._connections[key] = conn
+        return conn
+
+    def segment(self, seg: Segment) -> list[Record]:
+        """The records one segment completes."""
+        conn = self._connection(seg)
+        if conn is None:
+            return []
+        side = conn.endpoints[(seg.src, seg.sport)]
+        direction = conn.directions[side]
+        records: list[Record] = []
+        if not direction.tcp.started and seg.data and _plausible(seg.data, 0) is None:
+            direction.synced = False  # the capture starts mid-stream, inside a PDU
+        pieces = direction.tcp.add(seg.seq, seg.data, syn=bool(seg.flags & SYN))
+        for piece in pieces:
+            records += self._deliver(conn, direction, piece, seg)
+        if seg.flags & (FIN | RST):
+            conn.fin.add(side)
+            if seg.flags & RST or len(conn.fin) == 2:
+                records += self._close(conn, seg, "RST" if seg.flags & RST else "FIN")
+        return records
+
+    def raw(self, data: bytes) -> list[Record]:
+        """The records of a file of concatenated PDUs (one stream, both sides mixed).
+
+        Who sent what is inferred: A-ASSOCIATE-RQ, A-RELEASE-RQ and requests from the
+        requestor; A-ASSOCIATE-AC/-RJ, A-RELEASE-RP and responses from the acceptor.
+        """
+        conn = _Connection(len(self.connections) + 1, {("raw", 0): "requestor"}, raw=True)
+        self.connections.append(conn)
+        d = conn.directions["requestor"]
+        records = self._deliver(conn, d, data, None)
+        return records + self._close(conn, None, "end of file")
+
+    def finish(self) -> list[Record]:
+        """End of the capture: flush every connection still open."""
+        records: list[Record] = []
+        for conn in self.connections:
+            if conn.closed is None:
+                records += self._close(conn, None, "end of capture")
+        return records
+
+    def _close(self, conn: _Connection, seg: Segment | None, how: str) -> list[Record]:
+        records: list[Record] = []
+        for direction in conn.directions.values():
+            for piece in direction.tcp.finish():
+                records += self._deliver(conn, direction, piece, seg)
+            records += self._end_stream(conn, direction, seg)
+        conn.closed = how
+        state = conn.association.state.value
+        record = self._base(conn, "connection-end", None, seg)
+        record.update(how=how, state=state)
+        if state in ("requested", "established", "releasing"):
+            record["note"] = f"connection ended ({how}) without A-RELEASE or A-ABORT"
+        records.append(record)
+        for direction in conn.directions.values():
+            record["bytes_" + direction.side] = {
+                "framed": direction.counts.framed,
+                "skipped": direction.counts.skipped,
+                "lost": direction.counts.lost,
+                "left": direction.counts.left,
+            }
+        return records
+
+    # -- bytes to events -------------------------------------------------------------
+
+    def _deliver(
+        self, conn: _Connection, d: _Direction, piece: bytes | Gap, seg: Segment | None
+    ) -> list[Record]:
+        if isinstance(piece, Gap):
+            d.counts.lost += piece.length
+            records = [
+                self._problem(
+                    conn,
+                    d.side,
+                    seg,
+                    "lost-segment",
+                    f"{piece.length} bytes missing from the capture",
+                    piece.offset,
+                    piece.length,
+                )
+            ]
+            # what is buffered before the gap can no longer complete
+            records += self._skip(conn, d, len(d.buffer), seg, "bytes before a lost segment")
+            d.start = piece.offset + piece.length
+            d.synced, d.search_from = False, 0
+            return records
+        d.buffer += piece
+        if d.synced:
+            d.reassembler.receive_data(piece)
+        return self._process(conn, d, seg, final=False)
+
+    def _skip(
+        self, conn: _Connection, d: _Direction, n: int, seg: Segment | None, why: str
+    ) -> list[Record]:
+        if n <= 0:
+            return []
+        offset = d.start
+        del d.buffer[:n]
+        d.start += n
+        d.counts.skipped += n
+        return [self._problem(conn, d.side, seg, "skipped", f"{n} {why}", offset, n)]
+
+    def _process(
+        self, conn: _Connection, d: _Direction, seg: Segment | None, *, final: bool
+    ) -> list[Record]:
+        """Decode what the buffer holds, finding a PDU boundary first where needed."""
+        records: list[Record] = []
+        while True:
+            if not d.synced:
+                pos = find_boundary(d.buffer, d.search_from, final=final)
+                if pos is None:
+                    if final:
+                        records += self._skip(
+                            conn, d, len(d.buffer), seg, "bytes with no PDU boundary"
+                        )
+                    return records
+                records += self._skip(conn, d, pos, seg, "bytes skipped to a PDU boundary")
+                d.synced, d.search_from = True, 0
+                d.restart()
+            records += self._pump(conn, d, seg)
+            if d.synced or d.eof:
+                return records
+
+    def _pump(self, conn: _Connection, d: _Direction, seg: Segment | None) -> list[Record]:
+        """Take the reassembler's events; on lost framing, mark the direction unsynced."""
+        records: list[Record] = []
+        reassembler = d.reassembler
+        while True:
+            try:
+                event = reassembler.next_event()
+            except DecodeError as err:
+                self._consume(d)
+                records.append(self._decode_problem(conn, d, seg, err))
+                if not reassembler.broken:
+                    continue  # the PDU at fault was framed by its length: go on
+                if not d.eof:
+                    # a bad header at the current position: look past its first byte
+                    at_header = err.offset is not None and d.base + err.offset >= d.start
+                    d.synced, d.search_from = False, 1 if at_header else 0
+                return records
+            self._consume(d)
+            if event is None:
+                return records
+            if isinstance(event, PDUReceived):
+                records += self._pdu(conn, d, event, seg)
+            else:
+                records.append(self._message(conn, d, event, seg))
+
+    def _consume(self, d: _Direction) -> None:
+        """Drop from the buffer what the reassembler has framed."""
+        n = d.base + d.reassembler.offset - d.start
+        if n > 0:
+            del d.buffer[:n]
+            d.start += n
+            d.counts.framed += n
+
+    def _end_stream(self, conn: _Connection, d: _Direction, seg: Segment | None) -> list[Record]:
+        records = self._process(conn, d, seg, final=True)
+        d.eof = True
+        if d.synced:
+            d.reassembler.receive_eof()
+            records += self._pump(conn, d, seg)
+        d.counts.left += len(d.buffer)
+        d.buffer.clear()
+        return records
+
+    # -- records ---------------------------------------------------------------------
+
+    def _base(self, conn: _Connection, kind: str, side: Side | None, seg: Segment | None) -> Record:
+        record: Record = {"type": kind, "assoc": conn.index}
+        if side is not None:
+            record["direction"] = side
+        if seg is not None:
+            record["time"] = seg.time
+            record["frame"] = seg.frame
+        return record
+
+    def _problem(
+        self,
+        conn: _Connection,
+        side: Side,
+        seg: Segment | None,
+        rule: str,
+        reason: str,
+        offset: int | None,
+        length: int | None = None,
+    ) -> Record:
+        self.problems += 1
+        record = self._base(conn, "problem", side, seg)
+        record.update(rule=rule, reason=reason, offset=offset)
+        if length is not None:
+            record["length"] = length
+        return record
+
+    def _decode_problem(
+        self, conn: _Connection, d: _Direction, seg: Segment | None, err: DecodeError
+    ) -> Record:
+        offset = None if err.offset is None else d.base + err.offset
+        rule = getattr(err, "rule", None) or type(err).__name__
+        return self._problem(conn, d.side, seg, rule, str(err), offset)
+
+    def _pdu(
+        self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None
+    ) -> list[Record]:
+        pdu = event.pdu
+        side = d.side
+        if conn.raw and isinstance(pdu, (AssociateAC, AssociateRJ, ReleaseRP)):
+            side = "acceptor"
+        records: list[Record] = []
+        try:
+            conn.association.observe(pdu, side, offset=d.base + event.offset)
+        except DecodeError as err:
+            records.append(self._decode_problem(conn, d, seg, err))
+        record = self._base(conn, event.name.lower(), side, seg)
+        record["offset"] = d.base + event.offset
+        if isinstance(pdu, (AssociateRQ, AssociateAC)):
+            record.update(
+                calling_ae=pdu.calling_ae_title,
+                called_ae=pdu.called_ae_title,
+                **_user_information(pdu.user_information),
+            )
+            if not conn.raw:
+                for endpoint, role in conn.endpoints.items():
+                    record[role] = f"{endpoint[0]}:{endpoint[1]}"
+        if isinstance(pdu, AssociateRQ):
+            record["contexts"] = [
+                {
+                    "id": ctx.context_id,
+                    "abstract_syntax": ctx.abstract_syntax,
+                    "abstract_syntax_name": uid_name(ctx.abstract_syntax),
+                    "transfer_syntaxes": list(ctx.transfer_syntaxes),
+                    "transfer_syntax_names": [uid_name(ts) for ts in ctx.transfer_syntaxes],
+                }
+                for ctx in pdu.presentation_contexts
+            ]
+        elif isinstance(pdu, AssociateAC):
+            record["contexts"] = [
+                {
+                    "id": ctx.context_id,
+                    "result": ctx.result,
+                    "result_name": ctx.result_name,
+                    "transfer_syntax": ctx.transfer_syntax if ctx.accepted else None,
+                    "transfer_syntax_name": uid_name(ctx.transfer_syntax) if ctx.accepted else None,
+                }
+                for ctx in pdu.presentation_contexts
+            ]
+            record["deviations"] = [str(d) for d in conn.association.deviations]
+        elif isinstance(pdu, AssociateRJ):
+            record.update(
+                result=pdu.result,
+                result_name=pdu.result_name,
+                source=pdu.source,
+                source_name=pdu.source_name,
+                reason=pdu.reason,
+                reason_name=pdu.reason_name,
+            )
+        elif isinstance(pdu, Abort):
+            record.update(
+                source=pdu.source,
+                source_name=pdu.source_name,
+                reason=pdu.reason,
+                reason_name=pdu.reason_name,
+            )
+        else:
+            assert isinstance(pdu, (ReleaseRQ, ReleaseRP))
+        records.append(record)
+        return records
+
+    def _message(
+        self, conn: _Connection, d: _Direction, event: MessageReceived, seg: Segment | None
+    ) -> Record:
+        prim = event.primitive
+        side = d.side
+        if conn.raw and isinstance(prim.command_elements, dict):
+            command_field = prim.command_elements.get(0x0100)
+            if isinstance(command_field, int) and command_field & 0x8000:
+                side = "acceptor"
+        record = self._base(conn, "message", side, seg)
+        record["offset"] = d.base + event.offset
+        record["context_id"] = event.context_id
+        record.update(message_fields(prim))
+        ctx = conn.association.contexts.get(event.context_id)
+        data = _data_set(prim)
+        if ctx is None:
+            record["transfer_syntax"] = None
+            if data is not None:
+                record["identifier"] = None
+                record["identifier_note"] = (
+                    "transfer syntax unknown: the association's negotiation is not in the capture"
+                    if conn.association.request is None
+                    else f"presentation context {event.context_id} was not accepted"
+                )
+                record["identifier_length"] = len(data)
+        else:
+            record["transfer_syntax"] = ctx.transfer_syntax
+            if data is not None:
+                try:
+                    ds = decode_identifier(data, ctx.transfer_syntax)
+                    record["identifier"] = ds.to_json_dict()
+                except (DecodeError, ValueError, TypeError) as err:
+                    record["identifier"] = None
+                    record["identifier_note"] = f"does not decode: {err}"
+        if prim.deviations:
+            record["deviations"] = [str(dev) for dev in prim.deviations]
+        return record
+
+
+def _data_set(prim: DimsePrimitive) -> bytes | None:
+    data = getattr(prim, "Identifier", None)
+    if data is None and isinstance(prim, OtherCommand):
+        data = prim.DataSet
+    return None if data is None else bytes(data.getvalue())
+
+
+def _user_information(info: UserInformation) -> Record:
+    return {
+        "max_pdu_length": info.max_length,
+        "implementation_class_uid": info.implementation_class_uid,
+        "implementation_version_name": info.implementation_version_name,
+    }
+
+
+def message_fields(prim: DimsePrimitive) -> Record:
+    """The command name and the command elements of a decoded message, JSON-ready."""
+    elements = prim.command_elements or {}
+    fields: Record = {}
+    if isinstance(prim, C_FIND):
+        fields["command"] = "C-FIND-RSP" if 0x0900 in elements else "C-FIND-RQ"
+    elif isinstance(prim, C_CANCEL):
+        fields["command"] = "C-CANCEL-RQ"
+    else:
+        assert isinstance(prim, OtherCommand)
+        fields["command"] = prim.command_name
+    names = {
+        0x0002: "AffectedSOPClassUID",
+        0x0110: "MessageID",
+        0x0120: "MessageIDBeingRespondedTo",
+        0x0700: "Priority",
+        0x0800: "CommandDataSetType",
+        0x0900: "Status",
+        0x0901: "OffendingElement",
+        0x0902: "ErrorComment",
+    }
+    fields["CommandField"] = elements.get(0x0100)
+    for tag, keyword in names.items():
+        if tag in elements:
+            value = elements[tag]
+            if isinstance(value, list):
+                value = [f"({int(t) >> 16:04X},{int(t) & 0xFFFF:04X})" for t in value]
+            fields[keyword] = value
+    if "AffectedSOPClassUID" in fields:
+        fields["AffectedSOPClassName"] = uid_name(str(fields["AffectedSOPClassUID"]))
+    if "Status" in fields and isinstance(fields["Status"], int):
+        info = c_find_status(fields["Status"])
+        fields["status_category"] = info.category.value
+        fields["status_meaning"] = info.meaning
+    others = {
+        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": value
+        for tag, value in elements.items()
+        if tag not in names and tag not in (0x0000, 0x0100)
+    }
+    if others:
+        fields["other_elements"] = {
+            k: v if isinstance(v, (int, str)) else repr(v) for k, v in others.items()
+        }
+    return fields
+
+
+def iter_records(decoder: CaptureDecoder, segments: Iterable[Segment]) -> Iterator[Record]:
+    """Every record of a capture, in order."""
+    for seg in segments:
+        yield from decoder.segment(seg)
+    yield from decoder.finish()
