@@ -171,6 +171,7 @@ class CaptureDecoder:
         self.ports = set(ports)
         self._connections: dict[frozenset[tuple[str, int]], _Connection | None] = {}
         self._syn: dict[frozenset[tuple[str, int]], tuple[str, int]] = {}
+        self._isn: dict[tuple[frozenset[tuple[str, int]], tuple[str, int]], int] = {}
         self.connections: list[_Connection] = []
         self.problems = 0
 
@@ -184,8 +185,10 @@ class CaptureDecoder:
             if conn is None or conn.closed is None or not seg.flags & SYN:
                 return conn
             del self._connections[key]  # a new connection on the same ports
-        if seg.flags & SYN and not seg.flags & 0x10:
-            self._syn[key] = src  # the client, if this becomes DICOM
+        if seg.flags & SYN:
+            self._isn[(key, src)] = seg.seq  # where this side's stream starts
+            if not seg.flags & 0x10:
+                self._syn[key] = src  # the client, if this becomes DICOM
         if not seg.data:
             return None  # decide on the first data
         looks_rq = _plausible(seg.data, 0) is not None and seg.data[0] == 1
@@ -201,6 +204,10 @@ class CaptureDecoder:
         conn = _Connection(
             len(self.connections) + 1, {requestor: "requestor", acceptor: "acceptor"}
         )
+        for endpoint, side in conn.endpoints.items():
+            isn = self._isn.pop((key, endpoint), None)
+            if isn is not None:
+                conn.directions[side].tcp.add(isn, b"", syn=True)
         self.connections.append(conn)
         self._connections[key] = conn
         return conn
@@ -400,9 +407,10 @@ class CaptureDecoder:
     def _decode_problem(
         self, conn: _Connection, d: _Direction, seg: Segment | None, err: DecodeError
     ) -> Record:
+        # the error's offset counts from where this reassembler started: make it absolute
         offset = None if err.offset is None else d.base + err.offset
         rule = getattr(err, "rule", None) or type(err).__name__
-        return self._problem(conn, d.side, seg, rule, str(err), offset)
+        return self._problem(conn, d.side, seg, rule, f"{err.where}: {err.reason}", offset)
 
     def _pdu(
         self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None
