@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument(
         "--raw", action="store_true", help="the file is concatenated PDU bytes, not a capture"
     )
+    decode.add_argument(
+        "--pdus", action="store_true", help="also show every PDU with its PDV items"
+    )
     output = decode.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON Lines (schema in the README)")
     output.add_argument("--summary", action="store_true", help="one line per C-FIND query")
@@ -98,7 +101,7 @@ def _progress(stream: BinaryIO, segments: Iterator[Segment]) -> Iterator[Segment
 
 
 def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
-    decoder = CaptureDecoder(args.port or DEFAULT_PORTS)
+    decoder = CaptureDecoder(args.port or DEFAULT_PORTS, pdus=args.pdus)
     write = _writer(args, out)
     if args.raw:
         for record in decoder.raw(stream.read()):
@@ -178,6 +181,13 @@ def _text(record: Record, writer: _Writer) -> str:
         return f"{head} !! {record['rule']}:{side}{where}{length}: {record['reason']}{frame}"
     if kind == "message":
         return _message_text(record, head, arrow, frame)
+    if kind == "pdu":
+        pdvs = "".join(
+            f" [ctx {p['context_id']} {'command' if p['command'] else 'data'}"
+            f"{' last' if p['last'] else ''} {p['length']} B]"
+            for p in record.get("pdvs", [])
+        )
+        return f"{head} {arrow}   {record['name']} PDU, {record['length']} bytes{pdvs}{frame}"
     if kind == "connection-end":
         note = record.get("note") or f"association {record['state']}"
         return f"{head}    connection end ({record['how']}): {note}"

@@ -31,6 +31,7 @@ from ..codec.pdus import (
     AssociateAC,
     AssociateRJ,
     AssociateRQ,
+    PDataTF,
     ReleaseRP,
     ReleaseRQ,
 )
@@ -125,6 +126,7 @@ class _Direction:
     synced: bool = True  # the reassembler is on a PDU boundary
     search_from: int = 0  # where in `buffer` to look for a boundary when not synced
     eof: bool = False
+    pdata_events: bool = False
     base: int = 0  # stream offset of the reassembler's offset 0
     reassembler: Reassembler = field(init=False)
 
@@ -134,7 +136,10 @@ class _Direction:
     def restart(self) -> None:
         """A new reassembler from `start`, fed what is buffered."""
         self.reassembler = Reassembler(
-            max_pdu_length=0, max_message_size=_MAX_MESSAGE, max_control_pdu_length=_MAX_CONTROL
+            max_pdu_length=0,
+            max_message_size=_MAX_MESSAGE,
+            max_control_pdu_length=_MAX_CONTROL,
+            pdata_events=self.pdata_events,
         )
         self.base = self.start
         if self.buffer:
@@ -150,11 +155,12 @@ class _Connection:
     closed: str | None = None
     fin: set[Side] = field(default_factory=set)
     raw: bool = False  # one stream holding both sides' PDUs
+    pdus: bool = False  # pdu records wanted
 
     def __post_init__(self) -> None:
         sides: tuple[Side, Side] = ("requestor", "acceptor")
         for side in sides:
-            self.directions[side] = _Direction(side)
+            self.directions[side] = _Direction(side, pdata_events=self.pdus)
 
 
 class CaptureDecoder:
@@ -165,10 +171,13 @@ class CaptureDecoder:
     ports : iterable of int
         TCP ports taken to carry DICOM; any other connection counts only if one side
         starts with an A-ASSOCIATE-RQ.
+    pdus : bool
+        Also give a ``pdu`` record for every PDU, with its PDV items.
     """
 
-    def __init__(self, ports: Iterable[int] = DEFAULT_PORTS) -> None:
+    def __init__(self, ports: Iterable[int] = DEFAULT_PORTS, *, pdus: bool = False) -> None:
         self.ports = set(ports)
+        self.pdus = pdus
         self._connections: dict[frozenset[tuple[str, int]], _Connection | None] = {}
         self._syn: dict[frozenset[tuple[str, int]], tuple[str, int]] = {}
         self._isn: dict[tuple[frozenset[tuple[str, int]], tuple[str, int]], int] = {}
@@ -202,7 +211,9 @@ class CaptureDecoder:
             return None
         acceptor = dst if requestor == src else src
         conn = _Connection(
-            len(self.connections) + 1, {requestor: "requestor", acceptor: "acceptor"}
+            len(self.connections) + 1,
+            {requestor: "requestor", acceptor: "acceptor"},
+            pdus=self.pdus,
         )
         for endpoint, side in conn.endpoints.items():
             isn = self._isn.pop((key, endpoint), None)
@@ -237,7 +248,9 @@ class CaptureDecoder:
         Who sent what is inferred: A-ASSOCIATE-RQ, A-RELEASE-RQ and requests from the
         requestor; A-ASSOCIATE-AC/-RJ, A-RELEASE-RP and responses from the acceptor.
         """
-        conn = _Connection(len(self.connections) + 1, {("raw", 0): "requestor"}, raw=True)
+        conn = _Connection(
+            len(self.connections) + 1, {("raw", 0): "requestor"}, raw=True, pdus=self.pdus
+        )
         self.connections.append(conn)
         d = conn.directions["requestor"]
         records = self._deliver(conn, d, data, None)
@@ -354,7 +367,10 @@ class CaptureDecoder:
             if event is None:
                 return records
             if isinstance(event, PDUReceived):
-                records += self._pdu(conn, d, event, seg)
+                if conn.pdus:
+                    records.append(self._pdu_record(conn, d, event, seg))
+                if not isinstance(event.pdu, PDataTF):
+                    records += self._pdu(conn, d, event, seg)
             else:
                 records.append(self._message(conn, d, event, seg))
 
@@ -411,6 +427,29 @@ class CaptureDecoder:
         offset = None if err.offset is None else d.base + err.offset
         rule = getattr(err, "rule", None) or type(err).__name__
         return self._problem(conn, d.side, seg, rule, f"{err.where}: {err.reason}", offset)
+
+    def _pdu_record(
+        self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None
+    ) -> Record:
+        record = self._base(conn, "pdu", d.side, seg)
+        record.update(
+            offset=d.base + event.offset,
+            pdu_type=event.pdu_type,
+            name=event.name,
+            length=len(event.raw) - 6,
+        )
+        if isinstance(event.pdu, PDataTF):
+            record["pdvs"] = [
+                {
+                    "context_id": pdv.context_id,
+                    "control_header": pdv.control_header,
+                    "command": pdv.is_command,
+                    "last": pdv.is_last,
+                    "length": len(pdv.fragment),
+                }
+                for pdv in event.pdu.pdvs
+            ]
+        return record
 
     def _pdu(
         self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None

@@ -35,17 +35,18 @@ class MessageReceived:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PDUReceived:
-    """A PDU other than P-DATA-TF arrived (association, release or abort).
+    """A PDU other than P-DATA-TF arrived (association, release or abort); or any PDU,
+    P-DATA-TF included, from a Reassembler made with ``pdata_events=True``.
 
     Attributes
     ----------
     pdu_type : int
-        0x01 to 0x07 except 0x04 (PS3.8 Table 9-11).
+        0x01 to 0x07 (PS3.8 Table 9-11); 0x04 only with ``pdata_events``.
     name : str
         The PDU's name, e.g. ``"A-ASSOCIATE-RQ"``.
     pdu : PDU
         The decoded PDU: :class:`~dimsewire.codec.pdus.AssociateRQ`, ``AssociateAC``,
-        ``AssociateRJ``, ``ReleaseRQ``, ``ReleaseRP`` or ``Abort``.
+        ``AssociateRJ``, ``ReleaseRQ``, ``ReleaseRP``, ``Abort`` (or ``PDataTF``).
     raw : bytes
         The whole PDU as received, header included.
     offset : int

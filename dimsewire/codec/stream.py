@@ -14,8 +14,8 @@ from ..errors import DecodeError, FragmentError, PDUError, PDUTooLargeError, Tru
 from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
-from .pdu import P_DATA_TF, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
-from .pdus import decode_pdu
+from .pdu import P_DATA_TF, PDU_HEADER, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
+from .pdus import PDV, PDataTF, decode_pdu
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
 
@@ -73,6 +73,10 @@ class Reassembler:
         Cap on the PDUs other than P-DATA-TF.
     strict : bool
         Raise on every deviation instead of reporting it.
+    pdata_events : bool
+        Also hand out a :class:`PDUReceived` for each P-DATA-TF PDU (its ``pdu`` a
+        :class:`~dimsewire.codec.pdus.PDataTF` with the PDV items), before the messages
+        it completes: for tools that show the wire, not for endpoints.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class Reassembler:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_control_pdu_length: int = DEFAULT_MAX_CONTROL_PDU_LENGTH,
         strict: bool = False,
+        pdata_events: bool = False,
     ) -> None:
         if not isinstance(max_pdu_length, int) or max_pdu_length < 0:
             raise ValueError(f"max_pdu_length must be an int >= 0, not {max_pdu_length!r}")
@@ -100,6 +105,7 @@ class Reassembler:
         self._error: DecodeError | None = None
         self._broken: DecodeError | None = None
         self._eof = False
+        self._pdata_events = pdata_events
 
     @property
     def offset(self) -> int:
@@ -198,6 +204,8 @@ class Reassembler:
         # traceback would otherwise pin it and the next receive_data could not resize).
         with memoryview(buffer) as view:
             body = view[pos + PDU_HEADER_SIZE : end].tobytes()
+        if self._pdata_events:
+            self._pdata_event(body, offset)
         done: list[DimsePrimitive] = []
         try:
             _feed_pdata(assembler, memoryview(body), offset, done)
@@ -221,6 +229,14 @@ class Reassembler:
             self._message_start = None
         elif self._message_start is None:
             self._message_start = offset
+
+    def _pdata_event(self, body: bytes, offset: int) -> None:
+        items, _ = split_pdv_items(memoryview(body), offset + PDU_HEADER_SIZE)
+        pdu = PDataTF(tuple(PDV(cid, control, bytes(frag)) for cid, control, frag, _ in items))
+        raw = PDU_HEADER.pack(P_DATA_TF, len(body)) + body
+        self._pending.append(
+            PDUReceived(pdu_type=P_DATA_TF, name="P-DATA-TF", pdu=pdu, raw=raw, offset=offset)
+        )
 
     def _advance(self, end: int) -> None:
         self._pos = end
