@@ -231,6 +231,20 @@ class CaptureDecoder:
         side = conn.endpoints[(seg.src, seg.sport)]
         direction = conn.directions[side]
         records: list[Record] = []
+        if conn.closed is not None:  # after RST, or after both FINs
+            if seg.data:
+                records.append(
+                    self._problem(
+                        conn,
+                        side,
+                        seg,
+                        "after-close",
+                        f"{len(seg.data)} bytes sent after the connection ended ({conn.closed})",
+                        None,
+                        len(seg.data),
+                    )
+                )
+            return records
         if not direction.tcp.started and seg.data and _plausible(seg.data, 0) is None:
             direction.synced = False  # the capture starts mid-stream, inside a PDU
         pieces = direction.tcp.add(seg.seq, seg.data, syn=bool(seg.flags & SYN))
