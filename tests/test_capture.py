@@ -321,3 +321,15 @@ def test_summary_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "-> C-CANCEL-RQ  ctx 1 MessageIDBeingRespondedTo=5" in text
     assert "Status=0xFE00 (Matching terminated due to Cancel request)" in text
     assert "(0010,0020) Patient ID                          LO: 'PID0001'" in text
+
+
+def test_a_bad_uid_from_a_peer_is_shown_without_a_warning(tmp_path: Path) -> None:
+    from dimsewire import AssociateRQ, PresentationContextRQ
+
+    rq = AssociateRQ(
+        "SCP", "SCU", (PresentationContextRQ(1, "1.2.3.\x05x", ("1.2.840.10008.1.2",)),)
+    )
+    status, records = decode(tmp_path, rq.encode(), "--raw")  # warnings are errors here
+    assert status == 0
+    assert records[0]["contexts"][0]["abstract_syntax"] == "1.2.3.\x05x"
+    assert records[0]["contexts"][0]["abstract_syntax_name"] is None

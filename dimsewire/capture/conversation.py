@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom import config
 from pydicom.uid import UID
 
 from ..association import Association, Side
@@ -55,7 +56,7 @@ def uid_name(uid: str | None) -> str | None:
     """pydicom's name for a UID, None if it has none."""
     if not uid:
         return None
-    name = UID(uid).name
+    name = UID(uid, validation_mode=config.IGNORE).name  # a peer's bad UID: no warning
     return None if name == uid else str(name)
 
 
