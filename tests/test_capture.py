@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pcapgen import Packet, conversation, pcap, segments
 
+from dimsewire import AssociateRQ, PresentationContextRQ
 from dimsewire.cli import main
 
 PDUS = conversation(matches=3)
@@ -324,8 +325,6 @@ def test_summary_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_a_bad_uid_from_a_peer_is_shown_without_a_warning(tmp_path: Path) -> None:
-    from dimsewire import AssociateRQ, PresentationContextRQ
-
     rq = AssociateRQ(
         "SCP", "SCU", (PresentationContextRQ(1, "1.2.3.\x05x", ("1.2.840.10008.1.2",)),)
     )
