@@ -433,7 +433,29 @@ def item_name(item_type: int) -> str:
     return ITEM_NAMES.get(item_type, f"item of unknown type {item_type:02X}H")
 
 
-def _frame(data: bytes, offset: int, where: str) -> list[tuple[int, bytes, int]]:
+#: Default cap on the items and sub-items of one A-ASSOCIATE PDU (128 presentation
+#: contexts of 1 + 16 sub-items each, and the User Information sub-items, stay below it).
+DEFAULT_MAX_ITEMS = 4096
+
+
+class _Budget:
+    """How many more items and sub-items may be decoded in one PDU."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, item_type: int, offset: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ItemError(
+                f"more than {self.limit} items and sub-items in one PDU",
+                item=item_name(item_type),
+                offset=offset,
+            )
+
+
+def _frame(data: bytes, offset: int, where: str, budget: _Budget) -> list[tuple[int, bytes, int]]:
     """(item type, whole item, offset) for each item of `data`; `where` names the list."""
     items = []
     pos, end = 0, len(data)
@@ -453,6 +475,7 @@ def _frame(data: bytes, offset: int, where: str) -> list[tuple[int, bytes, int]]
                 item=item_name(item_type),
                 offset=offset + pos,
             )
+        budget.take(item_type, offset + pos)
         items.append((item_type, data[pos:stop], offset + pos))
         pos = stop
     return items
@@ -470,11 +493,11 @@ def _parse(decl: c.Struct, raw: bytes, item_type: int, offset: int) -> Any:
 
 
 def _sub_items_of_context(
-    raw: bytes, offset: int, where: str
+    raw: bytes, offset: int, where: str, budget: _Budget
 ) -> tuple[list[str], list[str], list[bytes]]:
     """Abstract syntaxes, transfer syntaxes and unknown sub-items of a context item."""
     abstract, transfer, unknown = [], [], []
-    for sub_type, sub_raw, sub_offset in _frame(raw, offset, where):
+    for sub_type, sub_raw, sub_offset in _frame(raw, offset, where, budget):
         if sub_type == 0x30:
             value = _parse(AbstractSyntaxSubItem, sub_raw, sub_type, sub_offset)
             abstract.append(_uid(value.abstract_syntax_name))
@@ -486,11 +509,11 @@ def _sub_items_of_context(
     return abstract, transfer, unknown
 
 
-def _decode_rq_context(raw: bytes, offset: int) -> PresentationContextRQ:
+def _decode_rq_context(raw: bytes, offset: int, budget: _Budget) -> PresentationContextRQ:
     where = item_name(0x20)
     value = _parse(PresentationContextRQItem, raw, 0x20, offset)
     abstract, transfer, unknown = _sub_items_of_context(
-        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where
+        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where, budget
     )
     if len(abstract) != 1 or not transfer or unknown:
         raise ItemError(
@@ -503,11 +526,11 @@ def _decode_rq_context(raw: bytes, offset: int) -> PresentationContextRQ:
     return PresentationContextRQ(value.presentation_context_id, abstract[0], tuple(transfer))
 
 
-def _decode_ac_context(raw: bytes, offset: int) -> PresentationContextAC:
+def _decode_ac_context(raw: bytes, offset: int, budget: _Budget) -> PresentationContextAC:
     where = item_name(0x21)
     value = _parse(PresentationContextACItem, raw, 0x21, offset)
     abstract, transfer, unknown = _sub_items_of_context(
-        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where
+        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where, budget
     )
     if abstract or len(transfer) > 1 or unknown:
         raise ItemError(
@@ -521,11 +544,11 @@ def _decode_ac_context(raw: bytes, offset: int) -> PresentationContextAC:
     )
 
 
-def _decode_user_information(raw: bytes, offset: int) -> UserInformation:
+def _decode_user_information(raw: bytes, offset: int, budget: _Budget) -> UserInformation:
     value = _parse(UserInformationItem, raw, 0x50, offset)
     subs: list[SubItem] = []
     for sub_type, sub_raw, sub_offset in _frame(
-        value.user_data, offset + ITEM_HEADER_SIZE, item_name(0x50)
+        value.user_data, offset + ITEM_HEADER_SIZE, item_name(0x50), budget
     ):
         decode = _SUB_DECODERS.get(sub_type)
         if decode is None:
@@ -573,8 +596,15 @@ _SUB_DECLS: dict[int, c.Struct] = {
 }
 
 
-def decode_items(data: bytes, offset: int = 0, *, pdu_type: int = 0x01) -> list[Item]:
+def decode_items(
+    data: bytes, offset: int = 0, *, pdu_type: int = 0x01, max_items: int = DEFAULT_MAX_ITEMS
+) -> list[Item]:
     """The variable items of an A-ASSOCIATE-RQ (`pdu_type` 1) or -AC (2), in wire order.
+
+    Parameters
+    ----------
+    max_items : int
+        Cap on items and sub-items together, checked before each is decoded.
 
     Raises
     ------
@@ -582,17 +612,18 @@ def decode_items(data: bytes, offset: int = 0, *, pdu_type: int = 0x01) -> list[
         Naming the item at fault; `offset` is added to every position.
     """
     items: list[Item] = []
+    budget = _Budget(max_items)
     context_type = 0x20 if pdu_type == 0x01 else 0x21
-    for item_type, raw, item_offset in _frame(data, offset, "variable items"):
+    for item_type, raw, item_offset in _frame(data, offset, "variable items", budget):
         if item_type == 0x10:
             value = _parse(ApplicationContextItem, raw, item_type, item_offset)
             items.append(ApplicationContext(_uid(value.application_context_name)))
         elif item_type == context_type == 0x20:
-            items.append(_decode_rq_context(raw, item_offset))
+            items.append(_decode_rq_context(raw, item_offset, budget))
         elif item_type == context_type == 0x21:
-            items.append(_decode_ac_context(raw, item_offset))
+            items.append(_decode_ac_context(raw, item_offset, budget))
         elif item_type == 0x50:
-            items.append(_decode_user_information(raw, item_offset))
+            items.append(_decode_user_information(raw, item_offset, budget))
         else:
             items.append(UnknownItem(raw))
     return items

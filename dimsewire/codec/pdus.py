@@ -21,6 +21,7 @@ import construct as c
 
 from ..errors import PDUError, TruncatedError
 from .items import (
+    DEFAULT_MAX_ITEMS,
     ApplicationContext,
     ImplementationClassUID,
     ImplementationVersionName,
@@ -391,7 +392,9 @@ def encode_pdu(pdu: PDU) -> bytes:
         raise ValueError(f"{pdu_name(pdu.pdu_type)} cannot be encoded: {err}") from None
 
 
-def decode_pdu(data: bytes | bytearray | memoryview, offset: int = 0) -> PDU:
+def decode_pdu(
+    data: bytes | bytearray | memoryview, offset: int = 0, *, max_items: int = DEFAULT_MAX_ITEMS
+) -> PDU:
     """One whole PDU, header included, as an object.
 
     Parameters
@@ -400,6 +403,8 @@ def decode_pdu(data: bytes | bytearray | memoryview, offset: int = 0) -> PDU:
         Exactly one PDU.
     offset : int
         Stream offset of `data`, added to the offsets of errors.
+    max_items : int
+        Cap on the items and sub-items of an A-ASSOCIATE-RQ/-AC.
 
     Raises
     ------
@@ -425,7 +430,7 @@ def decode_pdu(data: bytes | bytearray | memoryview, offset: int = 0) -> PDU:
     body = raw[PDU_HEADER_SIZE:]
     base = offset + PDU_HEADER_SIZE
     if pdu_type in (0x01, 0x02):
-        return _decode_associate(pdu_type, body, base)
+        return _decode_associate(pdu_type, body, base, max_items)
     if pdu_type == 0x04:
         pdvs, fault = split_pdv_items(memoryview(body), base)
         if fault is not None:
@@ -446,7 +451,7 @@ def decode_pdu(data: bytes | bytearray | memoryview, offset: int = 0) -> PDU:
     return ReleaseRQ() if pdu_type == 0x05 else ReleaseRP()
 
 
-def _decode_associate(pdu_type: int, body: bytes, base: int) -> PDU:
+def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> PDU:
     if len(body) < ASSOCIATE_FIXED_SIZE:
         raise PDUError(
             f"{pdu_name(pdu_type)} body of {len(body)} bytes is shorter than its "
@@ -455,7 +460,12 @@ def _decode_associate(pdu_type: int, body: bytes, base: int) -> PDU:
         )
     fixed: Any = AssociateFixedFields.parse(body)
     items = tuple(
-        decode_items(body[ASSOCIATE_FIXED_SIZE:], base + ASSOCIATE_FIXED_SIZE, pdu_type=pdu_type)
+        decode_items(
+            body[ASSOCIATE_FIXED_SIZE:],
+            base + ASSOCIATE_FIXED_SIZE,
+            pdu_type=pdu_type,
+            max_items=max_items,
+        )
     )
     cls = AssociateRQ if pdu_type == 0x01 else AssociateAC
     return cls(

@@ -14,6 +14,7 @@ from ..errors import DecodeError, FragmentError, PDUError, PDUTooLargeError, Tru
 from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
+from .items import DEFAULT_MAX_ITEMS
 from .pdu import P_DATA_TF, PDU_HEADER, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
 from .pdus import PDV, PDataTF, decode_pdu
 
@@ -73,6 +74,8 @@ class Reassembler:
         Cap on the PDUs other than P-DATA-TF.
     strict : bool
         Raise on every deviation instead of reporting it.
+    max_items : int
+        Cap on the items and sub-items of one A-ASSOCIATE PDU.
     pdata_events : bool
         Also hand out a :class:`PDUReceived` for each P-DATA-TF PDU (its ``pdu`` a
         :class:`~dimsewire.codec.pdus.PDataTF` with the PDV items), before the messages
@@ -87,6 +90,7 @@ class Reassembler:
         max_control_pdu_length: int = DEFAULT_MAX_CONTROL_PDU_LENGTH,
         strict: bool = False,
         pdata_events: bool = False,
+        max_items: int = DEFAULT_MAX_ITEMS,
     ) -> None:
         if not isinstance(max_pdu_length, int) or max_pdu_length < 0:
             raise ValueError(f"max_pdu_length must be an int >= 0, not {max_pdu_length!r}")
@@ -106,6 +110,7 @@ class Reassembler:
         self._broken: DecodeError | None = None
         self._eof = False
         self._pdata_events = pdata_events
+        self._max_items = max_items
 
     @property
     def offset(self) -> int:
@@ -190,7 +195,7 @@ class Reassembler:
     def _process_control(self, raw: bytes, pdu_type: int, offset: int) -> None:
         # The PDU is framed by its length, so a malformed body loses only itself.
         try:
-            pdu = decode_pdu(raw, offset)
+            pdu = decode_pdu(raw, offset, max_items=self._max_items)
         except DecodeError as err:
             self._error = err
             return
