@@ -193,10 +193,9 @@ def _text(record: Record, writer: _Writer) -> str:
         return f"{head}    connection end ({record['how']}): {note}"
     lines = [f"{head} {arrow} {kind.upper()}{frame}"]
     if kind == "a-associate-rq":
-        lines[0] += (
-            f"  {record['calling_ae']} -> {record['called_ae']}"
-            f"  ({record['requestor']} -> {record['acceptor']})"
-        )
+        lines[0] += f"  {record['calling_ae']} -> {record['called_ae']}"
+        if "requestor" in record:  # not in a raw PDU file
+            lines[0] += f"  ({record['requestor']} -> {record['acceptor']})"
         for ctx in record["contexts"]:
             syntaxes = ", ".join(
                 _name(ts, name)

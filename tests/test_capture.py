@@ -332,3 +332,36 @@ def test_a_bad_uid_from_a_peer_is_shown_without_a_warning(tmp_path: Path) -> Non
     assert status == 0
     assert records[0]["contexts"][0]["abstract_syntax"] == "1.2.3.\x05x"
     assert records[0]["contexts"][0]["abstract_syntax_name"] is None
+
+
+MUTATION_BASE = pcap(segments(conversation(matches=2), (90, 200)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_mutated_captures_never_raise(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    blob = bytearray(MUTATION_BASE)
+    for _ in range(data.draw(st.integers(1, 8))):
+        if not blob:
+            blob += b"\x00"
+        kind = data.draw(st.sampled_from(["flip", "cut", "set", "dup", "drop"]))
+        pos = data.draw(st.integers(0, len(blob) - 1))
+        if kind == "flip":
+            blob[pos] ^= 1 << data.draw(st.integers(0, 7))
+        elif kind == "cut":
+            del blob[pos:]
+        elif kind == "set":  # a length-like field set to an extreme
+            value = data.draw(st.sampled_from([0, 1, 3, 0xFF, 0xFFFF, 0xFFFFFFFF]))
+            blob[pos : pos + 4] = value.to_bytes(4, "big")
+        elif kind == "dup":
+            end = min(len(blob), pos + data.draw(st.integers(1, 300)))
+            blob[pos:pos] = blob[pos:end]
+        else:
+            del blob[pos : pos + data.draw(st.integers(1, 300))]
+    path = tmp_path_factory.mktemp("mut") / "m.pcap"
+    path.write_bytes(bytes(blob))
+    for args in ([], ["--json", "--pdus"], ["--summary"], ["--raw"]):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["decode", str(path), *args]) in (0, 1, 2)
