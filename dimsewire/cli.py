@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
-from pydicom import Dataset
-
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
 from .capture.conversation import DEFAULT_PORTS
 from .capture.summary import Summary
@@ -140,7 +138,8 @@ class _Writer:
             if record["type"] == "problem":
                 print(_text(record, self), file=self.out)
         elif self.args.json:
-            self.out.write(json.dumps(record, default=str) + "\n")
+            public = {k: v for k, v in record.items() if not k.startswith("_")}
+            self.out.write(json.dumps(public, default=str) + "\n")
         else:
             print(_text(record, self), file=self.out)
 
@@ -175,10 +174,13 @@ def _text(record: Record, writer: _Writer) -> str:
     arrow = _ARROWS.get(record.get("direction", ""), "  ")
     frame = f"  [frame {record['frame']}]" if "frame" in record else ""
     if kind == "problem":
-        where = f" at byte {record['offset']}" if record.get("offset") is not None else ""
-        length = f" ({record['length']} bytes)" if "length" in record else ""
-        side = f" {record['direction']} stream" if "direction" in record else ""
-        return f"{head} !! {record['rule']}:{side}{where}{length}: {record['reason']}{frame}"
+        place = f"{record['direction']} stream" if "direction" in record else ""
+        if record.get("offset") is not None:
+            place += f" at byte {record['offset']}"
+        if "length" in record:
+            place += f" ({record['length']} bytes)"
+        place = f" {place.strip()}:" if place else ""
+        return f"{head} !! {record['rule']}:{place} {record['reason']}{frame}"
     if kind == "message":
         return _message_text(record, head, arrow, frame)
     if kind == "pdu":
@@ -245,9 +247,12 @@ def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
     for key in ("ErrorComment", "OffendingElement", "other_elements"):
         if key in record:
             lines.append(f"{'':14}{key}: {record[key]}")
-    if record.get("identifier"):
-        ds = Dataset.from_json(record["identifier"])
-        lines += [f"{'':14}{line}" for line in str(ds).splitlines()]
+    if record.get("_dataset") is not None:
+        try:
+            shown = str(record["_dataset"]).splitlines()
+        except Exception as err:  # pydicom on a peer's odd values
+            shown = [f"identifier not shown: {err}"]
+        lines += [f"{'':14}{line}" for line in shown]
     elif "identifier_note" in record:
         lines.append(f"{'':14}identifier not shown: {record['identifier_note']}")
     lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]

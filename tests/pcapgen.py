@@ -43,6 +43,7 @@ class Packet:
     data: bytes
     flags: int = dpkt.tcp.TH_ACK
     time: float = 0.0
+    ack: int = 0  # stream offset of the other side's next byte: all before it received
 
 
 def conversation(
@@ -122,11 +123,13 @@ def segments(pdus: Sequence[tuple[bool, bytes]], sizes: Sequence[int] = (1460,))
             size = max(1, sizes[turn % len(sizes)])
             turn += 1
             chunk = pdu[pos : pos + size]
-            packets.append(Packet(from_client, offsets[from_client], chunk))
+            ack = offsets[not from_client]
+            packets.append(Packet(from_client, offsets[from_client], chunk, ack=ack))
             offsets[from_client] += len(chunk)
             pos += len(chunk)
     for side in (True, False):
-        packets.append(Packet(side, offsets[side], b"", dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK))
+        fin = dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK
+        packets.append(Packet(side, offsets[side], b"", fin, ack=offsets[not side]))
     for i, packet in enumerate(packets):
         packet.time = 1_700_000_000 + i * 0.001
     return packets
@@ -139,7 +142,10 @@ def _tcp(packet: Packet, client: tuple[str, int], server: tuple[str, int]) -> dp
     src, dst = (client, server) if packet.from_client else (server, client)
     syn = 0 if packet.flags & dpkt.tcp.TH_SYN else 1
     seq = (ISN[packet.from_client] + syn + packet.offset) % 2**32
-    return dpkt.tcp.TCP(sport=src[1], dport=dst[1], seq=seq, flags=packet.flags, data=packet.data)
+    ack = (ISN[not packet.from_client] + 1 + packet.ack) % 2**32
+    return dpkt.tcp.TCP(
+        sport=src[1], dport=dst[1], seq=seq, ack=ack, flags=packet.flags, data=packet.data
+    )
 
 
 def _ip(packet: Packet, client: tuple[str, int], server: tuple[str, int], v6: bool) -> bytes:

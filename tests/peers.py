@@ -324,6 +324,7 @@ def pynetdicom_find_scp(
     maximum_pdu_size: int = 16382,
     pending_delay: float = 0.0,
     seen: list[FindSeen] | None = None,
+    transfer_syntaxes: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """A pynetdicom FIND SCP over `datasets` on 127.0.0.1; yields ``(host, port)``.
 
@@ -331,6 +332,8 @@ def pynetdicom_find_scp(
     `find_matches` does. Before each pending response it sleeps `pending_delay` seconds,
     then checks for a C-CANCEL and if one came answers Cancel (FE00). Each request is
     appended to `seen`, if given, as a `FindSeen`. ``port=None`` lets the OS choose.
+    `transfer_syntaxes` replaces pynetdicom's defaults; pynetdicom accepts the first of
+    its own list that the requestor proposed.
     """
 
     def handle_find(event: evt.Event) -> Iterator[tuple[int, Dataset | None]]:
@@ -369,7 +372,10 @@ def pynetdicom_find_scp(
     ae.maximum_pdu_size = maximum_pdu_size
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = TIMEOUT
     for sop_class in (PATIENT_ROOT_FIND, STUDY_ROOT_FIND, WORKLIST_FIND):
-        ae.add_supported_context(sop_class)
+        if transfer_syntaxes is None:
+            ae.add_supported_context(sop_class)
+        else:
+            ae.add_supported_context(sop_class, list(transfer_syntaxes))
     server = ae.start_server(
         (HOST, port or 0), block=False, evt_handlers=[(evt.EVT_C_FIND, handle_find)]
     )
@@ -640,6 +646,7 @@ def run_findscu(
     max_pdu: int | None = None,
     cancel_after: int | None = None,
     timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
 ) -> FindscuResult:
     """Run DCMTK's ``findscu -d`` against 127.0.0.1:`port` with ``-k`` `keys`.
 
@@ -648,6 +655,7 @@ def run_findscu(
     findscu's ``-k`` arguments: ``PatientName``, ``PatientID=PID0001``,
     ``ScheduledProcedureStepSequence[0].Modality=CT``. Pending identifiers come from the
     ``-X`` files findscu writes to a temporary directory, statuses from its debug log.
+    `extra` arguments go to findscu as they are (e.g. ``-xd`` to propose deflate).
     Raises `PeerError` if findscu does not finish in `timeout` seconds.
     """
     if model not in _FINDSCU_MODELS:
@@ -663,6 +671,7 @@ def run_findscu(
             argv += ["--max-pdu", str(max_pdu)]
         if cancel_after is not None:
             argv += ["--cancel", str(cancel_after)]
+        argv += list(extra)
         if level is not None:
             argv += ["-k", f"QueryRetrieveLevel={level}"]
         for key in keys:

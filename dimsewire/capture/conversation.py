@@ -23,7 +23,7 @@ from typing import Any
 from pydicom import config
 from pydicom.uid import UID
 
-from ..association import Association, Side
+from ..association import Association, Side, State
 from ..codec.events import MessageReceived, PDUReceived
 from ..codec.identifier import decode_identifier
 from ..codec.items import UserInformation
@@ -39,7 +39,7 @@ from ..codec.pdus import (
 from ..codec.stream import Reassembler
 from ..errors import DecodeError
 from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand, c_find_status
-from .packets import FIN, RST, SYN, Segment
+from .packets import ACK, FIN, RST, SYN, Segment
 from .tcp import Gap, HalfStream
 
 __all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records", "uid_name"]
@@ -74,16 +74,28 @@ def _plausible(buf: bytes | bytearray, pos: int) -> int | None:
         return length if 68 <= length <= _MAX_CONTROL else None
     if length < 6 or length > _MAX_MESSAGE:
         return None
-    if len(buf) - pos >= 12:  # the first PDV item must fit and look like one
-        item = int.from_bytes(buf[pos + 6 : pos + 10], "big")
-        context, control = buf[pos + 10], buf[pos + 11]
-        if not 2 <= item <= length - 4 or not context & 1 or control & 0xFC:
+    # every PDV item header in the bytes at hand must fit the PDU and look like one
+    end = pos + 6 + length
+    item = pos + 6
+    while item + 6 <= min(end, len(buf)):
+        item_length = int.from_bytes(buf[item : item + 4], "big")
+        context, control = buf[item + 4], buf[item + 5]
+        if item_length < 2 or item + 4 + item_length > end or not context & 1 or control & 0xFC:
             return None
+        item += 4 + item_length
+    if item < end <= len(buf):
+        return None  # the items do not fill the PDU exactly
     return length
 
 
 def find_boundary(buf: bytes | bytearray, start: int, *, final: bool) -> int | None:
-    """The first offset >= `start` where a PDU provably starts; None if none (yet)."""
+    """The first offset >= `start` where a PDU provably starts; None if none (yet).
+
+    Proof: a plausible header (PDV items included, see `_plausible`) whose length ends
+    exactly at the end of the bytes at hand, or at another plausible header. A candidate
+    that runs past the bytes at hand proves nothing yet and is passed over: a later
+    proven one is taken (a false header claiming a long body must not stall decoding).
+    """
     for match in _HEADER_CANDIDATE.finditer(buf, start):
         pos = match.start()
         length = _plausible(buf, pos)
@@ -93,8 +105,6 @@ def find_boundary(buf: bytes | bytearray, start: int, *, final: bool) -> int | N
         if after == len(buf):
             return pos
         if after > len(buf):
-            if not final:
-                return None  # cannot prove it yet: wait for more bytes
             continue
         if _plausible(buf, after) is not None or (len(buf) - after < 6 and not final):
             return pos
@@ -157,6 +167,7 @@ class _Connection:
     fin: set[Side] = field(default_factory=set)
     raw: bool = False  # one stream holding both sides' PDUs
     pdus: bool = False  # pdu records wanted
+    segments: int = 0  # seen so far, for the reordering allowance
 
     def __post_init__(self) -> None:
         sides: tuple[Side, Side] = ("requestor", "acceptor")
@@ -211,11 +222,14 @@ class CaptureDecoder:
             self._connections[key] = None
             return None
         acceptor = dst if requestor == src else src
+        late = not looks_rq and key not in self._syn
         conn = _Connection(
             len(self.connections) + 1,
             {requestor: "requestor", acceptor: "acceptor"},
             pdus=self.pdus,
         )
+        if late:  # the capture starts after the negotiation: take it as done, unseen
+            conn.association.state = State.ESTABLISHED
         for endpoint, side in conn.endpoints.items():
             isn = self._isn.pop((key, endpoint), None)
             if isn is not None:
@@ -248,7 +262,16 @@ class CaptureDecoder:
             return records
         if not direction.tcp.started and seg.data and _plausible(seg.data, 0) is None:
             direction.synced = False  # the capture starts mid-stream, inside a PDU
-        pieces = direction.tcp.add(seg.seq, seg.data, syn=bool(seg.flags & SYN))
+        conn.segments += 1
+        other = conn.directions["acceptor" if side == "requestor" else "requestor"]
+        if seg.flags & ACK:  # the other side's bytes before seg.ack were received
+            other.tcp.acked(seg.ack, seg.time, conn.segments)
+        for d in (other, direction):
+            for piece in d.tcp.expire(seg.time, conn.segments):
+                records += self._deliver(conn, d, piece, seg)
+        pieces = direction.tcp.add(
+            seg.seq, seg.data, syn=bool(seg.flags & SYN), fin=bool(seg.flags & FIN)
+        )
         for piece in pieces:
             records += self._deliver(conn, direction, piece, seg)
         if seg.flags & (FIN | RST):
@@ -564,6 +587,7 @@ class CaptureDecoder:
                 try:
                     ds = decode_identifier(data, ctx.transfer_syntax)
                     record["identifier"] = ds.to_json_dict()
+                    record["_dataset"] = ds  # for text output; not part of the JSON
                 except (DecodeError, ValueError, TypeError) as err:
                     record["identifier"] = None
                     record["identifier_note"] = f"does not decode: {err}"

@@ -44,9 +44,10 @@ class Segment:
     seq: int
     flags: int  # TCP flags byte: FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
     data: bytes
+    ack: int = 0  # the acknowledgment number, meaningful with the ACK flag
 
 
-FIN, SYN, RST = 0x01, 0x02, 0x04
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 
 _PCAP_MAGIC = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
@@ -153,11 +154,11 @@ def _segment(
     src, dst, tcp = found
     if len(tcp) < 20:
         return None
-    sport, dport, seq = struct.unpack_from(">HHI", tcp)
+    sport, dport, seq, ack = struct.unpack_from(">HHII", tcp)
     offset = (tcp[12] >> 4) * 4
     if offset < 20 or offset > len(tcp):
         return None
-    return Segment(frame, time, src, sport, dst, dport, seq, tcp[13], bytes(tcp[offset:]))
+    return Segment(frame, time, src, sport, dst, dport, seq, tcp[13], bytes(tcp[offset:]), ack)
 
 
 def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[tuple[int, float, bytes]]]:

@@ -2,8 +2,9 @@
 
 Segments may come retransmitted, overlapping or out of order: each byte is delivered once,
 in stream order, so a damaged capture gives the same bytes as a clean one. A hole that
-never fills (a segment the capture lost) is declared when the stream ends or when more
-than a window of data waits behind it; the caller learns its offset and length.
+never fills (a segment the capture lost) is declared once the peer has acknowledged data
+beyond it for a while (captures reorder a little), when more than a window of data waits
+behind it, or when the stream ends; the caller learns its offset and length.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ __all__ = ["Gap", "HalfStream"]
 _MOD = 1 << 32
 #: Data held behind a hole before the hole is declared lost.
 DEFAULT_WINDOW = 4 * 1024 * 1024
+#: How long an acknowledged hole may wait for a segment the capture shows late.
+REORDER_SECONDS = 0.5
+REORDER_SEGMENTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,9 @@ class HalfStream:
     _base: int | None = None
     _pending: dict[int, bytes] = field(default_factory=dict)
     _pending_bytes: int = 0
+    _fin_at: int | None = None  # stream offset where the FIN says the data ends
+    _acked: int = 0  # the peer has received everything before this offset
+    _acked_at: tuple[float, int] = (0.0, 0)  # when that was first seen
 
     @property
     def started(self) -> bool:
@@ -57,7 +64,9 @@ class HalfStream:
         k = (self.delivered - rel + _MOD // 2) // _MOD
         return rel + k * _MOD
 
-    def add(self, seq: int, data: bytes, *, syn: bool = False) -> list[bytes | Gap]:
+    def add(
+        self, seq: int, data: bytes, *, syn: bool = False, fin: bool = False
+    ) -> list[bytes | Gap]:
         """Take one segment; return what can now be delivered, in order.
 
         Gaps appear in the list only when the held-back data exceeds the window.
@@ -68,6 +77,8 @@ class HalfStream:
                 return []
         elif syn:
             return []  # a retransmitted SYN
+        if fin:
+            self._fin_at = self._offset(seq) + len(data)
         if not data:
             return []
         start = self._offset(seq)
@@ -117,9 +128,54 @@ class HalfStream:
         self.delivered = first
         return [gap, *self._drain()]
 
+    def acked(self, ack: int, now: float, count: int) -> None:
+        """The peer acknowledged everything before `ack` (at time `now`, the connection's
+        segment number `count`). TCP acknowledgments are cumulative and acknowledged
+        data is never sent again, so bytes below it that the capture still lacks once
+        the acknowledgment is old (see :meth:`expire`) are lost for good.
+        """
+        if self._base is None:
+            return
+        upto = self._offset(ack)
+        if self._fin_at is not None:
+            upto = min(upto, self._fin_at)  # the FIN takes a sequence number, not data
+        elif upto == self.delivered + 1 and not self._pending:
+            return  # most likely the ACK of a FIN the capture has not shown yet
+        if upto > self._acked:
+            self._acked, self._acked_at = upto, (now, count)
+
+    def expire(self, now: float, count: int) -> list[bytes | Gap]:
+        """Gaps below an acknowledgment older than the reordering allowance: half a second of
+        capture time or 16 segments of the connection (captures reorder a little)."""
+        if self._acked <= self.delivered:
+            return []
+        then, then_count = self._acked_at
+        if now - then < REORDER_SECONDS and count - then_count < REORDER_SEGMENTS:
+            return []
+        return self._gaps_upto(self._acked)
+
+    def _gaps_upto(self, upto: int) -> list[bytes | Gap]:
+        out: list[bytes | Gap] = []
+        while upto > self.delivered:
+            first = min(self._pending) if self._pending else upto
+            end = min(first, upto)
+            if end > self.delivered:
+                out.append(Gap(self.delivered, end - self.delivered))
+                self.delivered = end
+            out += self._drain()
+        return out
+
     def finish(self) -> list[bytes | Gap]:
-        """The stream has ended: every hole is a gap; deliver what was held behind."""
+        """The stream has ended: every hole is a gap; deliver what was held behind.
+
+        Data missing between the last byte seen and the FIN's sequence number is a gap
+        too (a lost last segment).
+        """
         out: list[bytes | Gap] = []
         while self._pending:
             out += self._skip_gap()
+        end = max(self._fin_at or 0, self._acked)
+        if end > self.delivered:
+            out.append(Gap(self.delivered, end - self.delivered))
+            self.delivered = end
         return out
