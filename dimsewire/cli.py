@@ -17,6 +17,7 @@ from typing import BinaryIO, TextIO
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
 from .capture.conversation import DEFAULT_PORTS
 from .capture.summary import Summary
+from .codec.identifier import decode_identifier
 
 __all__ = ["main"]
 
@@ -247,9 +248,9 @@ def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
     for key in ("ErrorComment", "OffendingElement", "other_elements"):
         if key in record:
             lines.append(f"{'':14}{key}: {record[key]}")
-    if record.get("_dataset") is not None:
+    if record.get("_identifier") is not None:
         try:
-            shown = str(record["_dataset"]).splitlines()
+            shown = str(decode_identifier(*record["_identifier"])).splitlines()
         except Exception as err:  # pydicom on a peer's odd values
             shown = [f"identifier not shown: {err}"]
         lines += [f"{'':14}{line}" for line in shown]

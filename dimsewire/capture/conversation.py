@@ -18,14 +18,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydicom import config
 from pydicom.uid import UID
 
 from ..association import Association, Side, State
+from ..codec.dicom_json import identifier_json
 from ..codec.events import MessageReceived, PDUReceived
-from ..codec.identifier import decode_identifier
 from ..codec.items import UserInformation
 from ..codec.pdus import (
     Abort,
@@ -52,6 +53,7 @@ _MAX_CONTROL = 1024 * 1024
 _MAX_MESSAGE = 256 * 1024 * 1024
 
 
+@lru_cache(maxsize=1024)
 def uid_name(uid: str | None) -> str | None:
     """pydicom's name for a UID, None if it has none."""
     if not uid:
@@ -585,9 +587,8 @@ class CaptureDecoder:
             record["transfer_syntax"] = ctx.transfer_syntax
             if data is not None:
                 try:
-                    ds = decode_identifier(data, ctx.transfer_syntax)
-                    record["identifier"] = ds.to_json_dict()
-                    record["_dataset"] = ds  # for text output; not part of the JSON
+                    record["identifier"] = identifier_json(data, ctx.transfer_syntax)
+                    record["_identifier"] = (data, ctx.transfer_syntax)  # for text output
                 except (DecodeError, ValueError, TypeError) as err:
                     record["identifier"] = None
                     record["identifier_note"] = f"does not decode: {err}"
@@ -611,6 +612,18 @@ def _user_information(info: UserInformation) -> Record:
     }
 
 
+_SHOWN_ELEMENTS = {
+    0x0002: "AffectedSOPClassUID",
+    0x0110: "MessageID",
+    0x0120: "MessageIDBeingRespondedTo",
+    0x0700: "Priority",
+    0x0800: "CommandDataSetType",
+    0x0900: "Status",
+    0x0901: "OffendingElement",
+    0x0902: "ErrorComment",
+}
+
+
 def message_fields(prim: DimsePrimitive) -> Record:
     """The command name and the command elements of a decoded message, JSON-ready."""
     elements = prim.command_elements or {}
@@ -622,16 +635,7 @@ def message_fields(prim: DimsePrimitive) -> Record:
     else:
         assert isinstance(prim, OtherCommand)
         fields["command"] = prim.command_name
-    names = {
-        0x0002: "AffectedSOPClassUID",
-        0x0110: "MessageID",
-        0x0120: "MessageIDBeingRespondedTo",
-        0x0700: "Priority",
-        0x0800: "CommandDataSetType",
-        0x0900: "Status",
-        0x0901: "OffendingElement",
-        0x0902: "ErrorComment",
-    }
+    names = _SHOWN_ELEMENTS
     fields["CommandField"] = elements.get(0x0100)
     for tag, keyword in names.items():
         if tag in elements:

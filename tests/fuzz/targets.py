@@ -11,6 +11,7 @@ import io
 from dimsewire import DecodeError, Reassembler, decode_message, decode_pdu
 from dimsewire.capture import CaptureDecoder, CaptureError, read_segments
 from dimsewire.codec.command_set import decode_command_set
+from dimsewire.codec.dicom_json import identifier_json
 from dimsewire.codec.identifier import decode_identifier
 
 SYNTAXES = (
@@ -52,7 +53,9 @@ def check(data: bytes) -> None:
         elif mode == 3:
             decode_command_set(body, strict=bool(selector & 0x80))
         elif mode == 4:
-            decode_identifier(body, SYNTAXES[selector // MODES % len(SYNTAXES)])
+            syntax = SYNTAXES[selector // MODES % len(SYNTAXES)]
+            decode_identifier(body, syntax)
+            identifier_json(body, syntax)
         elif mode == 5:
             CaptureDecoder(pdus=True).raw(body)
         else:

@@ -1,0 +1,221 @@
+"""An Identifier's bytes straight to the DICOM JSON model (PS3.18 F), as pydicom writes it.
+
+Reading a C-FIND Identifier with pydicom and then calling ``to_json_dict()`` costs about
+half a millisecond; a capture holds hundreds of thousands of them. :func:`identifier_json`
+walks the common case itself (PS3.5 7.1 element headers, text, numbers, sequences) and
+gives exactly the dict pydicom gives, or, at the first thing it is not sure to render as
+pydicom does (a private or ambiguous tag, text outside ASCII, a deflated data set, any
+structural fault), hands the whole data set to :func:`~dimsewire.decode_identifier` and
+pydicom. ``tests/test_dicom_json.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from functools import lru_cache
+from typing import Any
+
+from pydicom.datadict import dictionary_VR
+
+from ..errors import IdentifierError
+from .identifier import _syntax, decode_identifier
+
+__all__ = ["identifier_json"]
+
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_LONG = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
+_TEXT = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI", "PN", "IS", "DS"})
+_ONE_VALUE = frozenset({"LT", "ST", "UT", "UR"})  # the backslash is not a delimiter
+_NUMBERS = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
+_BYTES = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+_MAX_DEPTH = 16
+
+
+class _UnsureError(Exception):
+    """The fast path does not know how pydicom would render this: use pydicom."""
+
+
+@lru_cache(maxsize=4096)
+def _vr_of(tag: int) -> str:
+    try:
+        vr = str(dictionary_VR(tag))
+    except KeyError:
+        raise _UnsureError from None
+    if " " in vr:  # "US or SS", "OB or OW": pydicom decides from context
+        raise _UnsureError
+    return vr
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\x00"
+
+
+def _components(vr: str, raw: bytes) -> list[Any]:
+    if raw.translate(None, _PRINTABLE):  # anything but printable ASCII (and NUL padding)
+        raise _UnsureError
+    text = raw.decode("ascii")
+    if vr in _ONE_VALUE:
+        value = text.rstrip(" \x00")
+        return [value] if value else []
+    if "\\" in text:
+        parts = [part.rstrip(" \x00") for part in text.split("\\")]
+        if any(not part or part[0] == " " or "\x00" in part for part in parts):
+            raise _UnsureError  # empty or space-led components, inner NULs: pydicom's rules
+    else:
+        part = text.rstrip(" \x00")
+        if not part:
+            return []
+        if part[0] == " " or "\x00" in part:
+            raise _UnsureError
+        parts = [part]
+    if vr == "PN":
+        if any("=" in part for part in parts):
+            raise _UnsureError
+        return [{"Alphabetic": part} for part in parts]
+    if vr == "IS":
+        if not all(part.lstrip("-").isdigit() for part in parts):
+            raise _UnsureError
+        return [int(part) for part in parts]
+    if vr == "DS":
+        if not all(part.replace(".", "", 1).lstrip("-").isdigit() for part in parts):
+            raise _UnsureError
+        return [float(part) for part in parts]
+    return parts
+
+
+@lru_cache(maxsize=4096)
+def _key(tag: int) -> str:
+    return f"{tag:08X}"
+
+
+class _Walker:
+    def __init__(self, data: bytes, implicit: bool, little: bool) -> None:
+        self.data = data
+        self.implicit = implicit
+        self.order = "<" if little else ">"
+        self.head = struct.Struct(self.order + "HHL")
+        self.explicit = struct.Struct(self.order + "HH2sH")
+        self.long = struct.Struct(self.order + "L")
+
+    def data_set(self, pos: int, end: int, depth: int) -> tuple[dict[str, Any], int]:
+        """Elements from `pos` to `end` (or to an item delimitation item)."""
+        if depth > _MAX_DEPTH:
+            raise _UnsureError
+        out: dict[str, Any] = {}
+        last = -1
+        data = self.data
+        while pos < end:
+            group, element, length = self.head.unpack_from(data, pos)
+            tag = group << 16 | element
+            if tag == _ITEM_END:
+                return out, pos + 8
+            if tag <= last or group & 1 or group == 0xFFFE or not element:
+                raise _UnsureError  # out of order, private, item tags, group lengths
+            last = tag
+            if self.implicit:
+                vr, pos = _vr_of(tag), pos + 8
+            else:
+                _, _, code, length = self.explicit.unpack_from(data, pos)
+                vr = code.decode("latin-1")
+                if vr in _LONG:
+                    (length,) = self.long.unpack_from(data, pos + 8)
+                    pos += 12
+                else:
+                    pos += 8
+                if vr != _vr_of(tag):
+                    raise _UnsureError
+            if vr == "SQ":
+                items, pos = self.items(pos, length, end, depth)
+                out[_key(tag)] = {"vr": "SQ", "Value": items}
+                continue
+            if length == _UNDEFINED or pos + length > end:
+                raise _UnsureError
+            raw = data[pos : pos + length]
+            if vr in _TEXT:  # the common case, inline
+                values = _components(vr, raw)
+                out[_key(tag)] = {"vr": vr, "Value": values} if values else {"vr": vr}
+            else:
+                out[_key(tag)] = self.element(vr, raw)
+            pos += length
+        return out, pos
+
+    def items(self, pos: int, length: int, end: int, depth: int) -> tuple[list[Any], int]:
+        stop = end if length == _UNDEFINED else pos + length
+        if stop > end:
+            raise _UnsureError
+        items: list[Any] = []
+        while pos < stop:
+            group, element, item_length = self.head.unpack_from(self.data, pos)
+            tag = group << 16 | element
+            pos += 8
+            if tag == _SEQUENCE_END and length == _UNDEFINED:
+                return items, pos
+            if tag != _ITEM:
+                raise _UnsureError
+            if item_length == _UNDEFINED:
+                item, pos = self.data_set(pos, stop, depth + 1)
+            else:
+                if pos + item_length > stop:
+                    raise _UnsureError
+                item, after = self.data_set(pos, pos + item_length, depth + 1)
+                if after != pos + item_length:
+                    raise _UnsureError
+                pos = after
+            items.append(item)
+        if length == _UNDEFINED:
+            raise _UnsureError  # no sequence delimitation item
+        return items, pos
+
+    def element(self, vr: str, raw: bytes) -> dict[str, Any]:
+        if vr in _TEXT or vr in _ONE_VALUE:
+            values = _components(vr, raw)
+        elif vr in _NUMBERS:
+            code = _NUMBERS[vr]
+            size = struct.calcsize(self.order + code)
+            if len(raw) % size:
+                raise _UnsureError
+            values = list(struct.unpack(f"{self.order}{len(raw) // size}{code}", raw))
+            if vr in ("FL", "FD"):
+                values = [float(v) for v in values]
+        elif vr == "AT":
+            if len(raw) % 4:
+                raise _UnsureError
+            pairs = struct.unpack(f"{self.order}{len(raw) // 2}H", raw)
+            values = [f"{pairs[i] << 16 | pairs[i + 1]:08X}" for i in range(0, len(pairs), 2)]
+        elif vr in _BYTES and self.order == "<":
+            if not raw:
+                return {"vr": vr}
+            return {"vr": vr, "InlineBinary": base64.b64encode(raw).decode("ascii")}
+        else:
+            raise _UnsureError
+        if not values:
+            return {"vr": vr}
+        return {"vr": vr, "Value": values}
+
+
+def identifier_json(data: bytes, transfer_syntax: str) -> dict[str, Any]:
+    """The Identifier `data` in the DICOM JSON model, equal to pydicom's ``to_json_dict()``.
+
+    Raises
+    ------
+    IdentifierError
+        The data set does not decode (from :func:`~dimsewire.decode_identifier`), or
+        pydicom cannot write what it read as JSON (an empty Person Name among several).
+    """
+    implicit, little, deflated = _syntax(transfer_syntax)
+    if not deflated:
+        try:
+            walker = _Walker(data, implicit, little)
+            result, end = walker.data_set(0, len(data), 0)
+            if end == len(data):
+                return result
+        except (_UnsureError, struct.error, UnicodeDecodeError, ValueError, OverflowError):
+            pass
+    dataset = decode_identifier(data, transfer_syntax)
+    try:
+        return dataset.to_json_dict()
+    except Exception as err:  # pydicom 3.0 fails on some values it reads (an empty PN)
+        raise IdentifierError(
+            f"pydicom cannot write it in the JSON model: {type(err).__name__}: {err}"
+        ) from err
