@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import max_pdu_lengths, odd_max_pdu_lengths, primitives
@@ -104,3 +106,20 @@ def test_stream_one_byte_at_a_time(messages: list[C_FIND | C_CANCEL], max_pdu: i
         got.extend(event.primitive for event in reassembler.events())
     assert got == messages
     assert reassembler.buffered == 0
+
+
+def test_decode_message_copes_with_a_reused_pdu_buffer() -> None:
+    """Fragments of a mutable buffer are copied at once: a caller may reuse it."""
+    prim = C_FIND()
+    prim.MessageID = 1
+    prim.AffectedSOPClassUID = "1.2.3"
+    prim.Identifier = b"\x10\x00\x10\x00\x02\x00\x00\x00AB" * 50
+    pdus = list(encode_message(prim, 1, 64))
+
+    def reused() -> Iterator[bytearray]:
+        buffer = bytearray()
+        for pdu in pdus:
+            buffer[:] = pdu
+            yield buffer
+
+    assert decode_message(reused()) == prim

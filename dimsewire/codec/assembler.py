@@ -80,7 +80,7 @@ class MessageAssembler:
         self._context_id: int | None = None
         self._command: list[bytes] = []
         self._cs: CommandSet | None = None  # the decoded command set once complete
-        self._data: BytesIO | None = None
+        self._data: list[bytes | memoryview] | None = None  # data set fragments, joined once
         self._deviations: list[Deviation] = []
         self._size = 0
 
@@ -110,7 +110,9 @@ class MessageAssembler:
         context_id, control : int
             The presentation context ID and message control header of the PDV item.
         fragment : memoryview
-            The fragment; it is copied, so the caller may reuse its buffer.
+            The fragment. A view of an immutable ``bytes`` object is kept as it is until
+            the message is complete and then joined in one copy; any other is copied
+            now, so the caller may reuse its buffer.
         offset : int
             Position of the PDV item in the caller's input, for reports.
         """
@@ -173,10 +175,10 @@ class MessageAssembler:
                 offset,
             )
         if self._data is None:
-            self._data = BytesIO()
-        self._data.write(fragment)
+            self._data = []
+        self._data.append(fragment if isinstance(fragment.obj, bytes) else bytes(fragment))
         if control & LAST:
-            return self._finish(self._data)
+            return self._finish(BytesIO(b"".join(self._data)))  # one copy, exact size
         return None
 
     def _command_done(self) -> DimsePrimitive | None:
