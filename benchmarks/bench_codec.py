@@ -304,6 +304,43 @@ def _measure_peak(case: str, library: str) -> int:
     return peak - base
 
 
+def _tiny_pdvs(count: int) -> bytes:
+    """One message whose data set comes in `count` PDUs of one 2-byte PDV (maximum 8)."""
+    prim = _ours(
+        False, b"\x10\x00\x10\x00" + (2 * count - 8).to_bytes(4, "little") + b"A" * (2 * count - 8)
+    )
+    return b"".join(encode_message(prim, 1, 8, pack=True))
+
+
+def scaling_rows(quick: bool) -> list[dict[str, Any]]:
+    """Time per unit at two sizes ten times apart: linear work gives the same per-unit cost."""
+    rows = []
+    small, large = (1_000, 10_000) if quick else (10_000, 100_000)
+    for name, make, feed in (
+        ("reassemble one message from N 2-byte PDVs (per PDV)", _tiny_pdvs, 65536),
+        ("stream of N bytes fed one byte at a time (per byte)", _tiny_pdvs, 1),
+    ):
+        per_unit = []
+        for count in (small, large):
+            stream = make(count)
+            units = count if feed != 1 else len(stream)
+            start = time.perf_counter()
+            assert _our_stream(stream, feed) == 1
+            per_unit.append((time.perf_counter() - start) / units)
+        rows.append(
+            {
+                "case": name,
+                "unit": "scaling",
+                "small": small,
+                "large": large,
+                "us_small": per_unit[0] * 1e6,
+                "us_large": per_unit[1] * 1e6,
+                "ratio": per_unit[1] / per_unit[0],
+            }
+        )
+    return rows
+
+
 def capture_case(path: Path, port: int) -> dict[str, Any] | None:
     """`dimsewire decode --json` against `tshark -T json` on a capture, MB/s each."""
     if not path.exists():
@@ -420,6 +457,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{capture['case']:62} {capture['dimsewire']:7.1f} MB/s {capture['other']:7.1f} MB/s"
             f" {capture['ratio']:6.1f}x  (against tshark)"
         )
+    if not args.cases or "scaling" in args.cases:
+        print()
+        for row in scaling_rows(args.quick):
+            results.append(row)
+            print(
+                f"{row['case']:62} {row['us_small']:7.2f}us at {row['small']}, "
+                f"{row['us_large']:7.2f}us at {row['large']} ({row['ratio']:.2f}x)"
+            )
     failed = _bars(results)
     if args.json:
         with open(args.json, "w") as out:
@@ -442,6 +487,13 @@ def _bars(results: list[dict[str, Any]]) -> int:
             peak = row["peak_dimsewire"]
             checks.append(
                 (f"{name}: peak memory <= 1.5x the identifier ({peak:.2f}x)", peak <= 1.5)
+            )
+        if row["unit"] == "scaling":
+            checks.append(
+                (
+                    f"{name}: linear (per-unit cost x{row['ratio']:.2f} at 10x size)",
+                    row["ratio"] < 2,
+                )
             )
         if row.get("other_name") == "tshark":
             checks.append((f"{name}: >= tshark's MB/s ({row['ratio']:.1f}x)", row["ratio"] >= 1))
