@@ -6,6 +6,8 @@ import contextlib
 import copy
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import dpkt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pcapgen import Packet, conversation, pcap, segments
+from pcapgen import Packet, conversation, frame, pcap, segments
 
 from dimsewire import AssociateRQ, PresentationContextRQ
 from dimsewire.cli import main
@@ -365,3 +367,39 @@ def test_mutated_captures_never_raise(
     for args in ([], ["--json", "--pdus"], ["--summary"], ["--raw"]):
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             assert main(["decode", str(path), *args]) in (0, 1, 2)
+
+
+def test_two_associations_interleaved(tmp_path: Path) -> None:
+    """Packets of two connections alternate in the capture; each decodes on its own."""
+    first = segments(conversation(matches=2), (50,))
+    second = segments(conversation(matches=3), (70,))
+    blob = io.BytesIO()
+    writer = dpkt.pcap.Writer(blob, linktype=1, snaplen=262144)
+    for i in range(max(len(first), len(second))):
+        for packets, client in ((first, ("10.0.0.1", 40001)), (second, ("10.0.0.3", 40002))):
+            if i < len(packets):
+                writer.writepkt(frame(packets[i], client=client), ts=1_700_000_000 + i * 0.001)
+    status, records = decode(tmp_path, blob.getvalue())
+    assert status == 0
+    by_assoc: dict[int, list[tuple[str, str, Any]]] = {1: [], 2: []}
+    for r in records:
+        if r["type"] == "message":
+            by_assoc[r["assoc"]].append((r["direction"], r["command"], r.get("Status")))
+    assert by_assoc[1] == [CLEAN_MESSAGES[0], *[CLEAN_MESSAGES[1]] * 2, CLEAN_MESSAGES[-1]]
+    assert by_assoc[2] == [CLEAN_MESSAGES[0], *[CLEAN_MESSAGES[1]] * 3, CLEAN_MESSAGES[-1]]
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    path = tmp_path / "c.pcap"
+    path.write_bytes(pcap(segments(PDUS)))
+    with path.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "dimsewire.cli", "decode", "-", "--summary"],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "3 matches; final status 0x0000" in done.stdout
