@@ -8,26 +8,18 @@ syntax. Every decoded event becomes a record (a JSON-ready dict, schema in the R
 
 Damage is reported, never fatal: after a broken PDU, a lost segment, or at the start of
 a capture that begins mid-association, decoding resumes at the next PDU boundary it can
-prove: a plausible PDU header whose length leads to another plausible header, or exactly
-to the end of the stream. Every byte of a stream is counted as framed in a PDU, skipped
-inside a reported problem, or lost in a gap.
+prove (:mod:`dimsewire.capture.boundary`). Every byte of a stream is counted as framed
+in a PDU, skipped inside a reported problem, or lost in a gap.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
-
-from pydicom import config
-from pydicom.uid import UID
 
 from ..association import Association, Side, State
 from ..codec.dicom_json import identifier_json
 from ..codec.events import MessageReceived, PDUReceived
-from ..codec.items import UserInformation
 from ..codec.pdus import (
     Abort,
     AssociateAC,
@@ -39,78 +31,14 @@ from ..codec.pdus import (
 )
 from ..codec.stream import Reassembler
 from ..errors import DecodeError
-from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand, c_find_status
+from .boundary import MAX_CONTROL, MAX_MESSAGE, find_boundary, plausible
 from .packets import ACK, FIN, RST, SYN, Segment
+from .records import Record, data_set, message_fields, uid_name, user_information_fields
 from .tcp import Gap, HalfStream
 
-__all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records", "uid_name"]
+__all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records"]
 
 DEFAULT_PORTS = (104, 11112, 4242)
-Record = dict[str, Any]
-
-_HEADER_CANDIDATE = re.compile(rb"[\x01-\x07]\x00", re.DOTALL)
-_MAX_CONTROL = 1024 * 1024
-_MAX_MESSAGE = 256 * 1024 * 1024
-
-
-@lru_cache(maxsize=1024)
-def uid_name(uid: str | None) -> str | None:
-    """pydicom's name for a UID, None if it has none."""
-    if not uid:
-        return None
-    name = UID(uid, validation_mode=config.IGNORE).name  # a peer's bad UID: no warning
-    return None if name == uid else str(name)
-
-
-def _plausible(buf: bytes | bytearray, pos: int) -> int | None:
-    """The length of a PDU that could start at `pos` (header only), else None."""
-    if len(buf) - pos < 6:
-        return None
-    pdu_type, reserved = buf[pos], buf[pos + 1]
-    if not 1 <= pdu_type <= 7 or reserved:
-        return None
-    length = int.from_bytes(buf[pos + 2 : pos + 6], "big")
-    if pdu_type in (3, 5, 6, 7):
-        return length if length == 4 else None
-    if pdu_type in (1, 2):
-        return length if 68 <= length <= _MAX_CONTROL else None
-    if length < 6 or length > _MAX_MESSAGE:
-        return None
-    # every PDV item header in the bytes at hand must fit the PDU and look like one
-    end = pos + 6 + length
-    item = pos + 6
-    while item + 6 <= min(end, len(buf)):
-        item_length = int.from_bytes(buf[item : item + 4], "big")
-        context, control = buf[item + 4], buf[item + 5]
-        if item_length < 2 or item + 4 + item_length > end or not context & 1 or control & 0xFC:
-            return None
-        item += 4 + item_length
-    if item < end <= len(buf):
-        return None  # the items do not fill the PDU exactly
-    return length
-
-
-def find_boundary(buf: bytes | bytearray, start: int, *, final: bool) -> int | None:
-    """The first offset >= `start` where a PDU provably starts; None if none (yet).
-
-    Proof: a plausible header (PDV items included, see `_plausible`) whose length ends
-    exactly at the end of the bytes at hand, or at another plausible header. A candidate
-    that runs past the bytes at hand proves nothing yet and is passed over: a later
-    proven one is taken (a false header claiming a long body must not stall decoding).
-    """
-    for match in _HEADER_CANDIDATE.finditer(buf, start):
-        pos = match.start()
-        length = _plausible(buf, pos)
-        if length is None:
-            continue
-        after = pos + 6 + length
-        if after == len(buf):
-            return pos
-        if after > len(buf):
-            continue
-        if _plausible(buf, after) is not None or (len(buf) - after < 6 and not final):
-            return pos
-    return None
 
 
 @dataclass
@@ -150,8 +78,8 @@ class _Direction:
         """A new reassembler from `start`, fed what is buffered."""
         self.reassembler = Reassembler(
             max_pdu_length=0,
-            max_message_size=_MAX_MESSAGE,
-            max_control_pdu_length=_MAX_CONTROL,
+            max_message_size=MAX_MESSAGE,
+            max_control_pdu_length=MAX_CONTROL,
             pdata_events=self.pdata_events,
         )
         self.base = self.start
@@ -214,7 +142,7 @@ class CaptureDecoder:
                 self._syn[key] = src  # the client, if this becomes DICOM
         if not seg.data:
             return None  # decide on the first data
-        looks_rq = _plausible(seg.data, 0) is not None and seg.data[0] == 1
+        looks_rq = plausible(seg.data, 0) is not None and seg.data[0] == 1
         if looks_rq:
             requestor = src
         elif seg.sport in self.ports or seg.dport in self.ports:
@@ -262,7 +190,7 @@ class CaptureDecoder:
                     )
                 )
             return records
-        if not direction.tcp.started and seg.data and _plausible(seg.data, 0) is None:
+        if not direction.tcp.started and seg.data and plausible(seg.data, 0) is None:
             direction.synced = False  # the capture starts mid-stream, inside a PDU
         conn.segments += 1
         other = conn.directions["acceptor" if side == "requestor" else "requestor"]
@@ -509,7 +437,7 @@ class CaptureDecoder:
             record.update(
                 calling_ae=pdu.calling_ae_title,
                 called_ae=pdu.called_ae_title,
-                **_user_information(pdu.user_information),
+                **user_information_fields(pdu.user_information),
             )
             if not conn.raw:
                 for endpoint, role in conn.endpoints.items():
@@ -572,7 +500,7 @@ class CaptureDecoder:
         record["context_id"] = event.context_id
         record.update(message_fields(prim))
         ctx = conn.association.contexts.get(event.context_id)
-        data = _data_set(prim)
+        data = data_set(prim)
         if ctx is None:
             record["transfer_syntax"] = None
             if data is not None:
@@ -595,70 +523,6 @@ class CaptureDecoder:
         if prim.deviations:
             record["deviations"] = [str(dev) for dev in prim.deviations]
         return record
-
-
-def _data_set(prim: DimsePrimitive) -> bytes | None:
-    data = getattr(prim, "Identifier", None)
-    if data is None and isinstance(prim, OtherCommand):
-        data = prim.DataSet
-    return None if data is None else bytes(data.getvalue())
-
-
-def _user_information(info: UserInformation) -> Record:
-    return {
-        "max_pdu_length": info.max_length,
-        "implementation_class_uid": info.implementation_class_uid,
-        "implementation_version_name": info.implementation_version_name,
-    }
-
-
-_SHOWN_ELEMENTS = {
-    0x0002: "AffectedSOPClassUID",
-    0x0110: "MessageID",
-    0x0120: "MessageIDBeingRespondedTo",
-    0x0700: "Priority",
-    0x0800: "CommandDataSetType",
-    0x0900: "Status",
-    0x0901: "OffendingElement",
-    0x0902: "ErrorComment",
-}
-
-
-def message_fields(prim: DimsePrimitive) -> Record:
-    """The command name and the command elements of a decoded message, JSON-ready."""
-    elements = prim.command_elements or {}
-    fields: Record = {}
-    if isinstance(prim, C_FIND):
-        fields["command"] = "C-FIND-RSP" if 0x0900 in elements else "C-FIND-RQ"
-    elif isinstance(prim, C_CANCEL):
-        fields["command"] = "C-CANCEL-RQ"
-    else:
-        assert isinstance(prim, OtherCommand)
-        fields["command"] = prim.command_name
-    names = _SHOWN_ELEMENTS
-    fields["CommandField"] = elements.get(0x0100)
-    for tag, keyword in names.items():
-        if tag in elements:
-            value = elements[tag]
-            if isinstance(value, list):
-                value = [f"({int(t) >> 16:04X},{int(t) & 0xFFFF:04X})" for t in value]
-            fields[keyword] = value
-    if "AffectedSOPClassUID" in fields:
-        fields["AffectedSOPClassName"] = uid_name(str(fields["AffectedSOPClassUID"]))
-    if "Status" in fields and isinstance(fields["Status"], int):
-        info = c_find_status(fields["Status"])
-        fields["status_category"] = info.category.value
-        fields["status_meaning"] = info.meaning
-    others = {
-        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": value
-        for tag, value in elements.items()
-        if tag not in names and tag not in (0x0000, 0x0100)
-    }
-    if others:
-        fields["other_elements"] = {
-            k: v if isinstance(v, (int, str)) else repr(v) for k, v in others.items()
-        }
-    return fields
 
 
 def iter_records(decoder: CaptureDecoder, segments: Iterable[Segment]) -> Iterator[Record]:
