@@ -282,7 +282,7 @@ def test_missing_command_field() -> None:
     _raises(
         CommandSetError,
         _cmd(command_set(us(0x0800, 0x0101))),
-        "command set: element (0000,0100) CommandField is missing",
+        "command set: element (0000,0100) CommandField is missing (offset 0)",
         tag=0x0100,
     )
 
@@ -291,7 +291,7 @@ def test_missing_command_data_set_type() -> None:
     _raises(
         CommandSetError,
         _cmd(command_set(us(0x0100, 0x0FFF), us(0x0120, 1))),
-        "command set: element (0000,0800) CommandDataSetType is missing: whether a data set follows is unknown",
+        "command set: element (0000,0800) CommandDataSetType is missing: whether a data set follows is unknown (offset 0)",
     )
 
 

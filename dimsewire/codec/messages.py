@@ -148,6 +148,7 @@ def has_data_set(cs: CommandSet) -> bool:
         raise CommandSetError(
             "element (0000,0800) CommandDataSetType is missing: whether a data set "
             "follows is unknown",
+            offset=0,  # a missing element is a fault of the whole command set
             tag=0x0800,
         )
     return value != NO_DATA_SET
@@ -156,8 +157,8 @@ def has_data_set(cs: CommandSet) -> bool:
 def _report(
     devs: list[Deviation], strict: bool, rule: str, reason: str, offset: int | None, tag: int | None
 ) -> None:
-    if strict:
-        raise CommandSetError(reason, offset=offset, tag=tag)
+    if strict:  # no element to point at (a missing one, a rule): the command set's start
+        raise CommandSetError(reason, offset=0 if offset is None else offset, tag=tag)
     devs.append(Deviation(rule, f"command set: {reason}", offset))
 
 
@@ -231,7 +232,7 @@ def to_primitive(
     devs = list(cs.deviations)
     field_value = cs.values.get(0x0100)
     if field_value is None:
-        raise CommandSetError("element (0000,0100) CommandField is missing", tag=0x0100)
+        raise CommandSetError("element (0000,0100) CommandField is missing", offset=0, tag=0x0100)
     assert isinstance(field_value, int)
     spec = _BY_FIELD.get(field_value)
     prim: DimsePrimitive
