@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pcapgen import Packet, conversation, frame, pcap, segments
+from wire import command_set, element, pdata, pdv, us
 
 from dimsewire import AssociateRQ, PresentationContextRQ
 from dimsewire.cli import main
@@ -403,3 +404,19 @@ def test_standard_input(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr
     assert "3 matches; final status 0x0000" in done.stdout
+
+
+def test_other_commands_are_shown_by_name_with_their_elements(tmp_path: Path) -> None:
+    echo = command_set(
+        element(0x0002, b"1.2.840.10008.1.1\x00"),  # Verification SOP Class
+        us(0x0100, 0x0030),  # C-ECHO-RQ
+        us(0x0110, 9),
+        us(0x0800, 0x0101),
+    )
+    status, records = decode(tmp_path, pdata(pdv(1, 0x03, echo)), "--raw")
+    assert status == 0
+    (message,) = [r for r in records if r["type"] == "message"]
+    assert message["command"] == "C-ECHO-RQ"
+    assert (message["CommandField"], message["MessageID"]) == (0x0030, 9)
+    assert message["AffectedSOPClassName"] == "Verification SOP Class"
+    assert message["transfer_syntax"] is None
