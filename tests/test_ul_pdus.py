@@ -486,3 +486,10 @@ def test_hand_worked_vectors(name: str) -> None:
 
 def test_every_ul_vector_is_tested() -> None:
     assert sorted(p.name for p in UL.glob("*.hex")) == sorted(VECTOR_PDUS)
+
+
+def test_user_identity_is_named_and_its_passcode_never_printed() -> None:
+    identity = UserIdentityRQ(2, True, b"alice", b"s3cret")
+    assert identity.identity_type_name == "Username and passcode"
+    assert "s3cret" not in repr(identity)
+    assert UserIdentityRQ(9, False, b"x").identity_type_name == "unknown type 9"

@@ -14,7 +14,7 @@ Annex F: UIDs are not padded in the Upper Layer).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -304,6 +304,11 @@ class UserIdentityRQ:
     positive_response_requested: bool
     primary_field: bytes
     secondary_field: bytes = b""
+
+    @property
+    def identity_type_name(self) -> str:
+        """The user identity type's meaning (PS3.7 Table D.3-14)."""
+        return USER_IDENTITY_TYPES.get(self.identity_type, f"unknown type {self.identity_type}")
 
     def __repr__(self) -> str:  # never print a passcode
         secret = "<hidden>" if self.secondary_field else "b''"
@@ -774,8 +779,3 @@ def encode_items(items: Iterable[Item]) -> bytes:
         range) or text that is not Latin-1.
     """
     return b"".join(_encode_item(item) for item in items)
-
-
-def items_of(items: Sequence[Item], kind: type[Any]) -> list[Any]:
-    """The items of one kind, in order."""
-    return [item for item in items if isinstance(item, kind)]
