@@ -6,6 +6,8 @@ import contextlib
 import copy
 import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -420,3 +422,39 @@ def test_other_commands_are_shown_by_name_with_their_elements(tmp_path: Path) ->
     assert (message["CommandField"], message["MessageID"]) == (0x0030, 9)
     assert message["AffectedSOPClassName"] == "Verification SOP Class"
     assert message["transfer_syntax"] is None
+
+
+def test_progress_on_a_terminal(tmp_path: Path) -> None:
+    """Files of several MB show their progress on stderr when it is a terminal (a pty)."""
+    path = tmp_path / "big.pcap"
+    packets = segments(conversation(matches=400), (1460,))
+    # one association, repeated on new client ports until the file passes the threshold
+    writer_blob = io.BytesIO()
+    writer = dpkt.pcap.Writer(writer_blob, linktype=1, snaplen=262144)
+    port, size = 40000, 0
+    while size < 9 * 1024 * 1024:
+        for packet in packets:
+            data = frame(packet, client=("10.0.0.1", port))
+            writer.writepkt(data, ts=packet.time)
+            size += len(data) + 16
+        port += 1
+    path.write_bytes(writer_blob.getvalue())
+    main_fd, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "dimsewire.cli", "decode", str(path), "--summary"],
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            check=False,
+            timeout=300,
+        )
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once the writer side is closed
+            while chunk := os.read(main_fd, 65536):
+                shown += chunk
+    finally:
+        os.close(main_fd)
+    assert done.returncode == 0
+    assert b"decoding: 0%" in shown
+    assert b"decoding: 9" in shown  # 90-something percent
