@@ -10,7 +10,7 @@ Packets that are not TCP, IP fragments and damaged headers are skipped and count
 from __future__ import annotations
 
 import io
-import ipaddress
+import socket
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -121,8 +121,8 @@ def _tcp_of(buf: bytes, link: Callable[[bytes], tuple[int, int]]) -> tuple[str, 
         frag = int.from_bytes(buf[pos + 6 : pos + 8], "big")
         if buf[pos + 9] != 6 or frag & 0x3FFF or ihl < 20:  # not TCP, or a fragment
             return None
-        src = str(ipaddress.IPv4Address(buf[pos + 12 : pos + 16]))
-        dst = str(ipaddress.IPv4Address(buf[pos + 16 : pos + 20]))
+        src = socket.inet_ntop(socket.AF_INET, buf[pos + 12 : pos + 16])
+        dst = socket.inet_ntop(socket.AF_INET, buf[pos + 16 : pos + 20])
         end = pos + total if total else len(buf)  # 0: TSO on the capturing host
         return src, dst, buf[pos + ihl : end]
     if ethertype == _ETHERTYPE_IPV6:
@@ -130,8 +130,8 @@ def _tcp_of(buf: bytes, link: Callable[[bytes], tuple[int, int]]) -> tuple[str, 
             return None
         next_header = buf[pos + 6]
         length = int.from_bytes(buf[pos + 4 : pos + 6], "big")
-        src = str(ipaddress.IPv6Address(buf[pos + 8 : pos + 24]))
-        dst = str(ipaddress.IPv6Address(buf[pos + 24 : pos + 40]))
+        src = socket.inet_ntop(socket.AF_INET6, buf[pos + 8 : pos + 24])
+        dst = socket.inet_ntop(socket.AF_INET6, buf[pos + 24 : pos + 40])
         end = pos + 40 + length if length else len(buf)
         pos += 40
         while next_header in (0, 43, 60) and pos + 8 <= end:  # hop-by-hop, routing, dest.

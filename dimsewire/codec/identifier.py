@@ -9,6 +9,7 @@ length against the bytes left, and only then lets pydicom read the values.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import warnings
@@ -47,6 +48,11 @@ def _syntax(transfer_syntax: object) -> tuple[bool, bool, bool]:
         raise TypeError(
             f"transfer_syntax must be a UID string, not {type(transfer_syntax).__name__}"
         )
+    return _syntax_of(str(transfer_syntax))
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax_of(transfer_syntax: str) -> tuple[bool, bool, bool]:
     uid = UID(transfer_syntax, validation_mode=config.IGNORE)
     if not uid.is_transfer_syntax:
         raise ValueError(f"{transfer_syntax!r} is not a transfer syntax known to pydicom")
