@@ -271,3 +271,33 @@ def test_our_scu_reports_a_closed_connection() -> None:
                 await find("127.0.0.1", port, patient_query(), timeout=5)
 
     asyncio.run(scenario())
+
+
+@requires_dcmtk
+def test_dcmtk_findscu_reassembles_our_fragments_at_4096() -> None:
+    """Matches of 6 KB each at findscu's --max-pdu 4096: every response is fragmented."""
+    patients = make_patient_studies(8)
+    for ds in patients:
+        ds.PatientComments = "C" * 6000
+    scp = FindSCP(patients, max_pdu_length=4096)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(serve(scp, "127.0.0.1", 0), loop).result(10)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        result = run_findscu(
+            port, ["PatientName=DOE^*", "PatientID", "PatientComments"], max_pdu=4096
+        )
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+    assert result.returncode == 0, result.log
+    assert result.statuses == [PENDING, PENDING, SUCCESS]
+    assert {str(m.PatientComments) for m in result.matches} == {"C" * 6000}
+    # packed: a response's command set shares the first PDU with the start of its 6 KB
+    # data set, whose rest needs a second PDU; then one PDU for the final response
+    assert scp.pdus_sent == 2 * 2 + 1
