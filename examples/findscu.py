@@ -95,6 +95,14 @@ class Connection:
             self.endpoint.receive_data(data)
         return event
 
+    async def release(self, timeout: float) -> None:
+        """A-RELEASE-RQ, then wait for the A-RELEASE-RP (PS3.8 7.2)."""
+        await self.send(self.endpoint.send_pdu(ReleaseRQ()))
+        while not isinstance(event := await self.next_event(timeout), PDUReceived):
+            pass  # PS3.8 7.2: messages may still arrive before the A-RELEASE-RP
+        if not isinstance(event.pdu, ReleaseRP):
+            raise PeerError(f"expected A-RELEASE-RP, got {event.name}")
+
     async def send(self, data: bytes | list[bytes]) -> None:
         """Write and drain."""
         self.writer.writelines([data] if isinstance(data, bytes) else data)
@@ -152,7 +160,12 @@ async def find(
             raise PeerError(f"expected A-ASSOCIATE-AC, got {event!r}")
         association = endpoint.association
         result.peer_max_pdu_length = association.acceptor_max_pdu_length
-        context_id = association.find_context(sop_class)
+        try:
+            context_id = association.find_context(sop_class)
+        except KeyError:
+            # the association stands, it is just useless: end it in order (PS3.8 7.2)
+            await conn.release(timeout)
+            raise
 
         request = C_FIND()
         request.MessageID = 1
@@ -190,11 +203,7 @@ async def find(
                 await conn.send(pdus)
                 result.cancelled = True
 
-        await conn.send(endpoint.send_pdu(ReleaseRQ()))
-        while not isinstance(event := await conn.next_event(timeout), PDUReceived):
-            pass  # PS3.8 7.2: messages may still arrive before the A-RELEASE-RP
-        if not isinstance(event.pdu, ReleaseRP):
-            raise PeerError(f"expected A-RELEASE-RP, got {event.name}")
+        await conn.release(timeout)
     except BaseException:
         if endpoint.state.value in ("requested", "established", "releasing"):
             writer.write(Abort().encode())  # PS3.8 7.4: abort rather than hang up silently

@@ -46,6 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydicom import Dataset, dcmread
@@ -325,6 +326,7 @@ def pynetdicom_find_scp(
     pending_delay: float = 0.0,
     seen: list[FindSeen] | None = None,
     transfer_syntaxes: Sequence[str] | None = None,
+    endings: list[str] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """A pynetdicom FIND SCP over `datasets` on 127.0.0.1; yields ``(host, port)``.
 
@@ -333,7 +335,8 @@ def pynetdicom_find_scp(
     then checks for a C-CANCEL and if one came answers Cancel (FE00). Each request is
     appended to `seen`, if given, as a `FindSeen`. ``port=None`` lets the OS choose.
     `transfer_syntaxes` replaces pynetdicom's defaults; pynetdicom accepts the first of
-    its own list that the requestor proposed.
+    its own list that the requestor proposed. How each association ended (``"released"``
+    or ``"aborted"``) is appended to `endings`, if given; complete once the block exits.
     """
 
     def handle_find(event: evt.Event) -> Iterator[tuple[int, Dataset | None]]:
@@ -376,9 +379,11 @@ def pynetdicom_find_scp(
             ae.add_supported_context(sop_class)
         else:
             ae.add_supported_context(sop_class, list(transfer_syntaxes))
-    server = ae.start_server(
-        (HOST, port or 0), block=False, evt_handlers=[(evt.EVT_C_FIND, handle_find)]
-    )
+    handlers: list[tuple[evt.EventType, Callable[..., Any]]] = [(evt.EVT_C_FIND, handle_find)]
+    if endings is not None:
+        handlers.append((evt.EVT_RELEASED, lambda _: endings.append("released")))
+        handlers.append((evt.EVT_ABORTED, lambda _: endings.append("aborted")))
+    server = ae.start_server((HOST, port or 0), block=False, evt_handlers=handlers)
     assert server is not None  # block=False returns the running server
     try:
         yield HOST, server.server_address[1]

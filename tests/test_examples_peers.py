@@ -93,12 +93,17 @@ def test_scu_cancels_on_pynetdicom_scp() -> None:
 
 
 def test_scu_refused_context_is_reported() -> None:
-    with pynetdicom_find_scp(PATIENTS) as (_, port), pytest.raises(KeyError) as err:
+    endings: list[str] = []
+    with (
+        pynetdicom_find_scp(PATIENTS, endings=endings) as (_, port),
+        pytest.raises(KeyError) as err,
+    ):
         run_find(port, patient_query(), model="1.2.840.10008.5.1.4.1.2.3.1")  # retired P/S Only
     assert err.value.args[0] == (
         "no accepted presentation context for 1.2.840.10008.5.1.4.1.2.3.1: "
         "context 1 abstract-syntax-not-supported (provider rejection)"
     )
+    assert endings == ["released"]  # an association with nothing to do is ended in order
 
 
 # --- our SCU against DCMTK -----------------------------------------------------------------
