@@ -47,6 +47,11 @@ __all__ = [
 ]
 
 
+def nbytes(count: int) -> str:
+    """``"1 byte"``, ``"3 bytes"``: a byte count for a message."""
+    return f"{count} byte" if count == 1 else f"{count} bytes"
+
+
 class DecodeError(ValueError):
     """Bytes that could not be decoded.
 

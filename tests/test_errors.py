@@ -397,6 +397,25 @@ def test_a_pdu_error_breaks_the_stream_for_good() -> None:
             reassembler.next_event()
 
 
+def test_an_unknown_pdu_type_is_reported_at_its_stream_offset_after_compaction() -> None:
+    # 10,000 A-RELEASE-RQs (100,000 bytes) push the buffer past its 64 KiB compaction
+    # point, so the bad header sits at a buffer position far below its stream offset
+    reassembler = Reassembler()
+    reassembler.receive_data(RELEASE_RQ * 10_000)
+    assert len(list(reassembler.events())) == 10_000
+    reassembler.receive_data(b"\x0a\x00\x00\x00\x00\x00")
+    with pytest.raises(PDUError) as info:
+        reassembler.next_event()
+    assert info.value.offset == 100_000
+
+
+def test_decode_message_reports_an_unknown_pdu_type_at_its_offset() -> None:
+    first = pdata(pdv(1, 0x01, command_set(us(0x0000_0100, 0x0FFF))))  # not last
+    with pytest.raises(PDUError, match="unknown PDU type 0x0A") as info:
+        decode_message([first, b"\x0a\x00\x00\x00\x00\x00"])
+    assert info.value.offset == len(first)
+
+
 def _cancel(message_id: int) -> C_CANCEL:
     prim = C_CANCEL()
     prim.MessageIDBeingRespondedTo = message_id

@@ -17,11 +17,12 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import construct as c
 from pydicom.tag import BaseTag
 
-from ..errors import CommandSetError, Deviation
+from ..errors import CommandSetError, Deviation, nbytes
 from ._derive import derive_struct, struct_format
 from .command_dictionary import COMMAND_ELEMENTS
 from .vr import FIXED_LENGTH, VALUE
@@ -418,7 +419,7 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
             )
         if length > end - offset:
             raise CommandSetError(
-                f"element {tag_text(tag)} needs {length} bytes, {end - offset} left",
+                f"element {tag_text(tag)} needs {nbytes(length)}, {end - offset} left",
                 offset=start,
                 tag=tag,
             )
@@ -465,14 +466,14 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
             if tag == 0:
                 group_length_end = offset
     if group_length_end is not None:
-        stated = values[0]
+        stated = cast(int, values[0])  # (0000,0000) is UL
         actual = end - group_length_end
         if stated != actual:
             _report(
                 cs,
                 strict,
                 "group-length",
-                f"CommandGroupLength says {stated} bytes follow it, {actual} do",
+                f"CommandGroupLength says {nbytes(stated)} follow it, {actual} do",
                 offsets[0],
                 0,
             )

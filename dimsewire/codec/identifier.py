@@ -26,7 +26,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, STANDARD_VR, PersonName
 
-from ..errors import IdentifierError
+from ..errors import IdentifierError, nbytes
 
 __all__ = ["DEFAULT_MAX_INFLATED", "decode_identifier", "encode_identifier"]
 
@@ -84,7 +84,7 @@ class _Walk:
     @staticmethod
     def need(what: str, size: int, pos: int, end: int, start: int) -> None:
         if size > end - pos:
-            raise IdentifierError(f"{what} needs {size} bytes, {end - pos} left", offset=start)
+            raise IdentifierError(f"{what} needs {nbytes(size)}, {end - pos} left", offset=start)
 
     def data_set(self, pos: int, end: int, implicit: bool, delimited: bool, depth: int) -> int:
         """Walk elements from ``pos`` to ``end``, or to an item delimiter if ``delimited``."""

@@ -20,7 +20,7 @@ from typing import Any, TypeAlias
 
 import construct as c
 
-from ..errors import ItemError
+from ..errors import ItemError, nbytes
 from ._derive import derive_struct
 
 __all__ = [
@@ -123,7 +123,10 @@ SOPClassCommonExtendedNegotiationSubItem = _item(
     0x57,
     "sop_class_uid" / _Text,
     "service_class_uid" / _Text,
-    "related_general_sop_class_identification" / c.Prefixed(c.Int16ub, c.GreedyRange(_Text)),
+    # a list of 2-byte-length-prefixed UIDs that must fill its own 2-byte length exactly:
+    # GreedyRange alone would stop at a stray byte and drop it unnoticed
+    "related_general_sop_class_identification"
+    / c.Prefixed(c.Int16ub, c.FocusedSeq("uids", "uids" / c.GreedyRange(_Text), c.Terminated)),
 )
 # PS3.7 Table D.3-14: User Identity sub-item (A-ASSOCIATE-RQ).
 UserIdentityRQSubItem = _item(
@@ -475,8 +478,8 @@ def _frame(data: bytes, offset: int, where: str, budget: _Budget) -> list[tuple[
         stop = pos + ITEM_HEADER_SIZE + length
         if stop > end:
             raise ItemError(
-                f"item length {length} runs past the end ({end - pos - ITEM_HEADER_SIZE} "
-                "bytes left)",
+                f"item length {length} runs past the end "
+                f"({nbytes(end - pos - ITEM_HEADER_SIZE)} left)",
                 item=item_name(item_type),
                 offset=offset + pos,
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import construct as c
 
-from ..errors import PDUError
+from ..errors import PDUError, nbytes
 from ._derive import derive_struct
 
 __all__ = [
@@ -91,14 +91,20 @@ def pdu_name(pdu_type: int) -> str:
     return PDU_TYPES.get(pdu_type, f"unknown PDU type 0x{pdu_type:02X}")
 
 
-def parse_pdu_header(header: bytes | bytearray | memoryview, offset: int = 0) -> tuple[int, int]:
-    """(PDU type, PDU length) from the first 6 bytes of `header`.
+def parse_pdu_header(
+    header: bytes | bytearray | memoryview, pos: int = 0, *, offset: int | None = None
+) -> tuple[int, int]:
+    """(PDU type, PDU length) from the 6 bytes at `pos` of `header`.
 
-    Raises PDUError for a type PS3.8 9.3 does not define; the caller checks lengths.
+    Raises PDUError for a type PS3.8 9.3 does not define, at `offset` (the header's
+    offset in the stream; `pos` if not given); the caller checks lengths.
     """
-    pdu_type, length = PDU_HEADER.unpack_from(header, offset)
+    pdu_type, length = PDU_HEADER.unpack_from(header, pos)
     if pdu_type not in PDU_TYPES:
-        raise PDUError(f"unknown PDU type 0x{pdu_type:02X} (PS3.8 9.3: 01H to 07H)", offset=offset)
+        raise PDUError(
+            f"unknown PDU type 0x{pdu_type:02X} (PS3.8 9.3: 01H to 07H)",
+            offset=pos if offset is None else offset,
+        )
     return pdu_type, length
 
 
@@ -144,7 +150,7 @@ def split_pdv_items(
         if length > end - pos - 4:
             return items, PDUError(
                 f"PDV item length {length} runs past the end of the P-DATA-TF PDU "
-                f"({end - pos - 4} bytes left)",
+                f"({nbytes(end - pos - 4)} left)",
                 offset=offset + pos,
             )
         start = pos + PDV_HEADER_SIZE

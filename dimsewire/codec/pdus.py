@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import construct as c
 
-from ..errors import PDUError, TruncatedError
+from ..errors import PDUError, TruncatedError, nbytes
 from .items import (
     DEFAULT_MAX_ITEMS,
     ApplicationContext,
@@ -417,13 +417,13 @@ def decode_pdu(
     raw = bytes(data)
     if len(raw) < PDU_HEADER_SIZE:
         raise TruncatedError(
-            f"PDU of {len(raw)} bytes is shorter than the 6-byte PDU header", offset=offset
+            f"PDU of {nbytes(len(raw))} is shorter than the 6-byte PDU header", offset=offset
         )
-    pdu_type, length = parse_pdu_header(raw, 0)
+    pdu_type, length = parse_pdu_header(raw, offset=offset)
     if length != len(raw) - PDU_HEADER_SIZE:
         error = TruncatedError if length > len(raw) - PDU_HEADER_SIZE else PDUError
         raise error(
-            f"{pdu_name(pdu_type)} length field says {length} bytes follow the header, "
+            f"{pdu_name(pdu_type)} length field says {nbytes(length)} follow the header, "
             f"{len(raw) - PDU_HEADER_SIZE} do",
             offset=offset,
         )
@@ -454,8 +454,9 @@ def decode_pdu(
 def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> PDU:
     if len(body) < ASSOCIATE_FIXED_SIZE:
         raise PDUError(
-            f"{pdu_name(pdu_type)} body of {len(body)} bytes is shorter than its "
-            f"{ASSOCIATE_FIXED_SIZE} bytes of fixed fields (PS3.8 Table 9-11)",
+            f"{pdu_name(pdu_type)} body of {nbytes(len(body))} is shorter than its "
+            f"{ASSOCIATE_FIXED_SIZE} bytes of fixed fields "
+            f"(PS3.8 Table {'9-11' if pdu_type == 0x01 else '9-17'})",
             offset=base - PDU_HEADER_SIZE,
         )
     fixed: Any = AssociateFixedFields.parse(body)

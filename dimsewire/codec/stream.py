@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from ..errors import DecodeError, FragmentError, PDUError, PDUTooLargeError, TruncatedError
+from ..errors import (
+    DecodeError,
+    FragmentError,
+    PDUError,
+    PDUTooLargeError,
+    TruncatedError,
+    nbytes,
+)
 from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
@@ -171,7 +178,7 @@ class Reassembler:
                 return self._end_of_stream(available, offset)
             return False
         try:
-            pdu_type, length = parse_pdu_header(buffer, pos)
+            pdu_type, length = parse_pdu_header(buffer, pos, offset=offset)
             limit = self._pdata_limit if pdu_type == P_DATA_TF else self._control_limit
             if limit and length > limit:
                 raise PDUTooLargeError(length, limit, offset=offset)
@@ -253,7 +260,7 @@ class Reassembler:
     def _end_of_stream(self, available: int, offset: int) -> bool:
         if available:
             self._broken = TruncatedError(
-                f"stream ends {available} bytes into a PDU", offset=offset
+                f"stream ends {nbytes(available)} into a PDU", offset=offset
             )
         elif self._assembler.in_progress:
             self._broken = TruncatedError(
@@ -308,9 +315,9 @@ def decode_message(
             size = len(view)
             if size < PDU_HEADER_SIZE:
                 raise TruncatedError(
-                    f"PDU of {size} bytes is shorter than the 6-byte PDU header", offset=offset
+                    f"PDU of {nbytes(size)} is shorter than the 6-byte PDU header", offset=offset
                 )
-            pdu_type, length = parse_pdu_header(view)
+            pdu_type, length = parse_pdu_header(view, offset=offset)
             if pdu_type != P_DATA_TF:
                 raise PDUError(
                     f"expected a P-DATA-TF PDU (type 04H), got {pdu_name(pdu_type)}",
@@ -319,7 +326,7 @@ def decode_message(
             if length != size - PDU_HEADER_SIZE:
                 error = TruncatedError if length > size - PDU_HEADER_SIZE else PDUError
                 raise error(
-                    f"PDU length field says {length} bytes follow the header, "
+                    f"PDU length field says {nbytes(length)} follow the header, "
                     f"{size - PDU_HEADER_SIZE} do",
                     offset=offset,
                 )
