@@ -130,8 +130,12 @@ def split_pdv_items(
         items before it.
     """
     end = len(body)
-    pos = 0
     unpack = PDV_HEADER.unpack_from
+    if end >= PDV_HEADER_SIZE:
+        length, context_id, control = unpack(body, 0)
+        if length + 4 == end and length >= 2:  # the common case: one item fills the PDU
+            return [(context_id, control, body[PDV_HEADER_SIZE:], offset)], None
+    pos = 0
     items: list[tuple[int, int, memoryview, int]] = []
     while pos < end:
         if end - pos < PDV_HEADER_SIZE:

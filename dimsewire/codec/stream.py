@@ -306,7 +306,8 @@ def decode_message(
         one stream.
     """
     assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
-    result: DimsePrimitive | None = None
+    done: list[DimsePrimitive] = []  # the message, once complete (more is an error)
+    unpack_header = PDU_HEADER.unpack_from
     offset = 0
     for pdu in pdus:
         with memoryview(pdu) as view:
@@ -317,8 +318,9 @@ def decode_message(
                 raise TruncatedError(
                     f"PDU of {nbytes(size)} is shorter than the 6-byte PDU header", offset=offset
                 )
-            pdu_type, length = parse_pdu_header(view, offset=offset)
+            pdu_type, length = unpack_header(view)
             if pdu_type != P_DATA_TF:
+                parse_pdu_header(view, offset=offset)  # an unknown type is reported as such
                 raise PDUError(
                     f"expected a P-DATA-TF PDU (type 04H), got {pdu_name(pdu_type)}",
                     offset=offset,
@@ -330,15 +332,11 @@ def decode_message(
                     f"{size - PDU_HEADER_SIZE} do",
                     offset=offset,
                 )
-            done: list[DimsePrimitive] = []
             _feed_pdata(assembler, view[PDU_HEADER_SIZE:], offset, done)
-            if done:
-                if result is not None or len(done) > 1:
-                    raise _more_than_one(offset)
-                result = done[0]
-            if result is not None and assembler.in_progress:
+            if done and (len(done) > 1 or assembler.in_progress):
                 raise _more_than_one(offset)
         offset += size
+    result = done[0] if done else None
     if result is None:
         raise TruncatedError(
             "PDUs end before the message is complete: its last fragment never came"
