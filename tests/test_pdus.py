@@ -1048,14 +1048,14 @@ def valid_associates(draw: st.DrawFn) -> bytes:
     return AssociateAC(called, calling, (ApplicationContext(), *contexts, info)).encode()
 
 
-MUTATIONS = ["flip", "flip-anywhere", "truncate", "length", "insert", "delete"]
+MUTATIONS = ["flip", "flip-anywhere", "truncate", "length", "insert", "duplicate", "delete"]
 
 
 @FUZZ
 @given(base=valid_associates(), data=st.data())
 def test_mutated_associates_raise_only_decode_errors(base: bytes, data: st.DataObject) -> None:
-    """Bit flips, truncation, length fields set to 0, 1, 0xFFFF (or 2**32 - 1 for the
-    PDU's), inserted and deleted bytes; mostly in the items (from byte 74), and the PDU
+    """Bit flips, truncation, length fields set to 0, 1, 3, 0xFFFF (or 2**32 - 1 for the
+    PDU's), inserted, repeated and deleted bytes; mostly in the items (from byte 74), and the PDU
     length then usually made to fit again so that the item decoders are reached."""
     blob = bytearray(base)
     fields = length_fields(base)
@@ -1073,10 +1073,12 @@ def test_mutated_associates_raise_only_decode_errors(base: bytes, data: st.DataO
             del blob[pos:]
         elif kind == "length":
             at, size = data.draw(st.sampled_from(fields), label="length field")
-            value = data.draw(st.sampled_from([0, 1, 0xFFFF, 2**32 - 1]), label="length")
+            value = data.draw(st.sampled_from([0, 1, 3, 0xFFFF, 2**32 - 1]), label="length")
             blob[at : at + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "big")
         elif kind == "insert":
             blob[pos:pos] = data.draw(st.binary(min_size=1, max_size=8), label="inserted")
+        elif kind == "duplicate":  # a run of the PDU's own bytes again: items repeated
+            blob[pos:pos] = blob[pos : pos + data.draw(st.integers(1, 40), label="repeated")]
         else:
             del blob[pos : pos + data.draw(st.integers(1, 8), label="deleted")]
     if data.draw(st.integers(0, 3), label="fix the PDU length") > 0:
@@ -1114,3 +1116,117 @@ def test_length_fields_finds_every_length() -> None:
         (143, 2),
         (151, 2),
     ]
+
+
+# --- one A-ASSOCIATE-RQ changed by hand ------------------------------------------
+
+
+def rq_bytes() -> bytes:
+    return AssociateRQ(
+        "SCP",
+        "SCU",
+        (
+            ApplicationContext(),
+            PresentationContextRQ(1, "1.2.3", ("1.2.840.10008.1.2",)),
+            UserInformation((MaximumLength(16384),)),
+        ),
+    ).encode()
+
+
+def max_length_of_5(b: bytes) -> bytes:
+    user_information = bytes.fromhex("50 00 0009 51 00 0005 00004000 00")
+    body = b[6:137] + user_information
+    return b[:2] + len(body).to_bytes(4, "big") + body
+
+
+# Offsets: 6 (PDU header) + 68 (fixed fields) = 74 for the Application Context item
+# (4 + 21 bytes), so the Presentation Context item starts at 99; its sub-items at
+# 99 + 8 = 107 (Abstract Syntax, 4 + 5), 116 (Transfer Syntax, 4 + 17); User Information
+# at 137, its Maximum Length sub-item at 141.
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (
+            lambda b: b[:101] + b"\xff\xff" + b[103:],  # context item length overruns
+            ItemError,
+            "PDU: Presentation Context item (20H): item length 65535 runs past the end "
+            "(46 bytes left) (offset 99)",  # 149 - 99 - 4
+        ),
+        (
+            lambda b: b[:118] + b"\x00\x40" + b[120:],  # TS sub-item length 64, 17 there
+            ItemError,
+            "PDU: Transfer Syntax sub-item (40H): item length 64 runs past the end "
+            "(17 bytes left) (offset 116)",
+        ),
+        (
+            lambda b: b[:2] + (len(b) - 6 + 1).to_bytes(4, "big") + b[6:] + b"\x00",
+            ItemError,
+            "PDU: variable items: item header needs 4 bytes, 1 left (offset 149)",
+        ),
+        (
+            max_length_of_5,  # the 4-byte sub-item given 5 bytes
+            ItemError,
+            "PDU: Maximum Length sub-item (51H): malformed: bytes left over after its fields "
+            "(offset 141)",
+        ),
+        (
+            lambda b: b[:100],
+            TruncatedError,
+            "truncated: A-ASSOCIATE-RQ length field says 143 bytes follow the header, 94 do "
+            "(offset 0)",
+        ),
+        (
+            lambda b: b[:2] + (60).to_bytes(4, "big") + b[6:66],
+            PDUError,
+            "PDU: A-ASSOCIATE-RQ body of 60 bytes is shorter than its 68 bytes of fixed "
+            "fields (PS3.8 Table 9-11) (offset 0)",
+        ),
+        (
+            lambda b: b"\x09" + b[1:],
+            PDUError,
+            "PDU: unknown PDU type 0x09 (PS3.8 9.3: 01H to 07H) (offset 0)",
+        ),
+    ],
+)
+def test_malformed_a_associate(change: Any, error: type[DecodeError], message: str) -> None:
+    data = change(rq_bytes())
+    with pytest.raises(error) as err:
+        decode_pdu(data)
+    assert str(err.value) == message
+    assert type(err.value) is error
+
+
+def test_context_item_rules() -> None:
+    no_ts = bytes.fromhex("20 00 000c 01 000000 30 00 0004 312e322e")  # abstract only
+    data = AssociateRQ("A", "B", (UnknownItem(no_ts),)).encode()
+    with pytest.raises(ItemError) as err:
+        decode_pdu(data)
+    assert str(err.value) == (
+        "PDU: Presentation Context item (20H): needs one Abstract Syntax sub-item and at "
+        "least one Transfer Syntax sub-item, has 1, 0 and 0 others (PS3.8 Table 9-13) "
+        "(offset 74)"
+    )
+    two_ts = bytes.fromhex("21 00 0012 01 00 00 00 40 00 0003 312e32 40 00 0003 312e33")
+    data = AssociateAC("A", "B", (UnknownItem(two_ts),)).encode()
+    with pytest.raises(ItemError, match=r"has 2 and 0 others \(PS3.8 Table 9-18\)"):
+        decode_pdu(data)
+
+
+@pytest.mark.parametrize(
+    ("pdu_type", "name"),
+    [(3, "A-ASSOCIATE-RJ"), (5, "A-RELEASE-RQ"), (6, "A-RELEASE-RP"), (7, "A-ABORT")],
+)
+def test_fixed_size_bodies(pdu_type: int, name: str) -> None:
+    data = bytes([pdu_type, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0])
+    with pytest.raises(PDUError) as err:
+        decode_pdu(data, offset=1000)
+    assert str(err.value) == (
+        f"PDU: {name} has a 5-byte body, the standard's is 4 (PS3.8 9.3) (offset 1000)"
+    )
+
+
+def test_user_identity_is_named_and_its_passcode_never_printed() -> None:
+    identity = UserIdentityRQ(2, True, b"alice", b"s3cret")
+    assert identity.identity_type_name == "Username and passcode"
+    assert "s3cret" not in repr(identity)
+    assert UserIdentityRQ(9, False, b"x").identity_type_name == "unknown type 9"
