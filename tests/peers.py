@@ -196,6 +196,17 @@ def make_worklist_items(n: int) -> list[Dataset]:
     return items
 
 
+def query(level: str | None, **keys: object) -> Dataset:
+    """A query Identifier: QueryRetrieveLevel `level` (if not None), then `keys` as
+    ``Keyword=value`` (``""`` for a universal match)."""
+    ds = Dataset()
+    if level is not None:
+        ds.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
 def write_part10(ds: Dataset, path: Path, *, default_sop_class: str) -> None:
     """Write `ds` as a DICOM file, adding file meta (Explicit VR Little Endian) if absent."""
     ds = copy.deepcopy(ds)

@@ -24,6 +24,7 @@ from peers import (
     make_worklist_items,
     pynetdicom_find,
     pynetdicom_find_scp,
+    query,
     requires_dcmtk,
     run_findscu,
     wlmscpfs_server,
@@ -35,15 +36,6 @@ pytestmark = pytest.mark.peer
 
 PENDING, SUCCESS, CANCEL = 0xFF00, 0x0000, 0xFE00
 PATIENTS = make_patient_studies(6, studies_per_patient=2)  # 6 patients, 12 studies
-
-
-def query(level: str | None, **keys: object) -> Dataset:
-    ds = Dataset()
-    if level is not None:
-        ds.QueryRetrieveLevel = level
-    for keyword, value in keys.items():
-        setattr(ds, keyword, value)
-    return ds
 
 
 def statuses(responses: list[tuple[int, Dataset | None]]) -> list[int]:
