@@ -10,34 +10,44 @@ from __future__ import annotations
 
 import re
 
+from ..codec.assembler import DEFAULT_MAX_MESSAGE_SIZE
+from ..codec.pdu import P_DATA_TF, PDU_HEADER_SIZE, PDU_TYPES, PDV_HEADER_SIZE, RESERVED_BITS
+from ..codec.pdus import ASSOCIATE_FIXED_SIZE, FIXED_BODY_SIZES
+from ..codec.stream import DEFAULT_MAX_CONTROL_PDU_LENGTH
+
 __all__ = ["MAX_CONTROL", "MAX_MESSAGE", "find_boundary", "plausible"]
 
-MAX_CONTROL = 1024 * 1024
-MAX_MESSAGE = 256 * 1024 * 1024
-_HEADER_CANDIDATE = re.compile(rb"[\x01-\x07]\x00", re.DOTALL)
+MAX_CONTROL = DEFAULT_MAX_CONTROL_PDU_LENGTH
+MAX_MESSAGE = DEFAULT_MAX_MESSAGE_SIZE
+_HEADER_CANDIDATE = re.compile(rb"[\x01-\x07]\x00", re.DOTALL)  # a PDU type, reserved 00H
 
 
 def plausible(buf: bytes | bytearray, pos: int) -> int | None:
     """The length of a PDU that could start at `pos` (header only), else None."""
-    if len(buf) - pos < 6:
+    if len(buf) - pos < PDU_HEADER_SIZE:
         return None
     pdu_type, reserved = buf[pos], buf[pos + 1]
-    if not 1 <= pdu_type <= 7 or reserved:
+    if pdu_type not in PDU_TYPES or reserved:
         return None
-    length = int.from_bytes(buf[pos + 2 : pos + 6], "big")
-    if pdu_type in (3, 5, 6, 7):
-        return length if length == 4 else None
-    if pdu_type in (1, 2):
-        return length if 68 <= length <= MAX_CONTROL else None
-    if length < 6 or length > MAX_MESSAGE:
+    length = int.from_bytes(buf[pos + 2 : pos + PDU_HEADER_SIZE], "big")
+    if pdu_type in FIXED_BODY_SIZES:
+        return length if length == FIXED_BODY_SIZES[pdu_type] else None
+    if pdu_type != P_DATA_TF:  # A-ASSOCIATE-RQ, -AC
+        return length if ASSOCIATE_FIXED_SIZE <= length <= MAX_CONTROL else None
+    if length < PDV_HEADER_SIZE or length > MAX_MESSAGE:
         return None
     # every PDV item header in the bytes at hand must fit the PDU and look like one
-    end = pos + 6 + length
-    item = pos + 6
-    while item + 6 <= min(end, len(buf)):
+    end = pos + PDU_HEADER_SIZE + length
+    item = pos + PDU_HEADER_SIZE
+    while item + PDV_HEADER_SIZE <= min(end, len(buf)):
         item_length = int.from_bytes(buf[item : item + 4], "big")
         context, control = buf[item + 4], buf[item + 5]
-        if item_length < 2 or item + 4 + item_length > end or not context & 1 or control & 0xFC:
+        if (
+            item_length < 2
+            or item + 4 + item_length > end
+            or not context & 1
+            or control & RESERVED_BITS
+        ):
             return None
         item += 4 + item_length
     if item < end <= len(buf):

@@ -86,6 +86,8 @@ AbortFields = c.Struct(
 )
 
 _FIXED_BODY = {0x03: AssociateRJFields, 0x05: ReleaseFields, 0x06: ReleaseFields, 0x07: AbortFields}
+#: Body size of each fixed-size PDU type (4 bytes each, PS3.8 Tables 9-21, 9-24 to 9-26).
+FIXED_BODY_SIZES = {pdu_type: decl.sizeof() for pdu_type, decl in _FIXED_BODY.items()}
 _PDU_HEADER = c.Struct("pdu_type" / c.Int8ub, "reserved" / c.Padding(1), "pdu_length" / c.Int32ub)
 
 
@@ -437,7 +439,7 @@ def decode_pdu(
             raise fault
         return PDataTF(tuple(PDV(cid, control, bytes(frag)) for cid, control, frag, _ in pdvs))
     decl = _FIXED_BODY[pdu_type]
-    size = decl.sizeof()
+    size = FIXED_BODY_SIZES[pdu_type]
     if length != size:
         raise PDUError(
             f"{pdu_name(pdu_type)} has a {length}-byte body, the standard's is {size} (PS3.8 9.3)",
