@@ -226,7 +226,7 @@ def test_element_outside_group_0000() -> None:
     _raises(
         CommandSetError,
         _cmd(command_set(element(0x00080005, b"ISO_IR 100"))),
-        "command set: element (0008,0005) is not in group 0000: a command set holds only command elements (PS3.7 6.3.1) (offset 12)",
+        "command set: element (0008,0005) SpecificCharacterSet is not in group 0000: a command set holds only command elements (PS3.7 6.3.1) (offset 12)",
         tag=0x00080005,
         offset=12,
     )

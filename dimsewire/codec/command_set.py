@@ -25,7 +25,8 @@ from pydicom.tag import BaseTag
 from ..errors import CommandSetError, Deviation, nbytes
 from ._derive import derive_struct, struct_format
 from .command_dictionary import COMMAND_ELEMENTS
-from .vr import FIXED_LENGTH, VALUE
+from .tags import tag_text
+from .vr import FIXED_LENGTH, LONG_VRS, VALUE
 
 __all__ = [
     "ELEMENT",
@@ -36,7 +37,6 @@ __all__ = [
     "WireValue",
     "decode_command_set",
     "encode_command_set",
-    "tag_text",
 ]
 
 # PS3.5 Table 7.1-3: Data Element with Implicit VR (the command set encoding).
@@ -75,9 +75,7 @@ _EXPLICIT_LONG = derive_struct(ExplicitLongHeader)
 _US = derive_struct(VALUE["US"])
 _UL = derive_struct(VALUE["UL"])
 _AT_TAG = struct_format(VALUE["AT"], {"length": 4})
-_LONG_VRS = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
+_LONG_VRS = frozenset(vr.encode("ascii") for vr in LONG_VRS)
 _VR_CODE = re.compile(rb"[A-Z]{2}\Z")
 _UID_BYTES = re.compile(rb"[0-9.]*\Z")
 _UID_CHARS_ONLY = re.compile(rb"[0-9.]+\Z")
@@ -90,13 +88,6 @@ _TAG_VR: dict[int, str] = {
 
 #: A value ready for the wire: int (US, UL), padded bytes (text, UI), flat ints (AT).
 WireValue = int | bytes | tuple[int, ...]
-
-
-def tag_text(tag: int) -> str:
-    """A tag as the standard writes it, with its keyword when known: ``(0000,0110) MessageID``."""
-    row = COMMAND_ELEMENTS.get(tag)
-    text = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-    return f"{text} {row.keyword}" if row else text
 
 
 # -- encoding ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import warnings
 import zlib
 
 from pydicom import config
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
@@ -24,9 +24,11 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
-from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, STANDARD_VR, PersonName
+from pydicom.valuerep import STANDARD_VR, PersonName
 
 from ..errors import IdentifierError, nbytes
+from .tags import tag_text
+from .vr import LONG_VRS
 
 __all__ = ["DEFAULT_MAX_INFLATED", "decode_identifier", "encode_identifier"]
 
@@ -57,11 +59,6 @@ def _syntax_of(transfer_syntax: str) -> tuple[bool, bool, bool]:
     if not uid.is_transfer_syntax:
         raise ValueError(f"{transfer_syntax!r} is not a transfer syntax known to pydicom")
     return uid.is_implicit_VR, uid.is_little_endian, uid.is_deflated or uid in _DEFLATED
-
-
-def _tag(tag: int) -> str:
-    keyword = keyword_for_tag(tag)
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}){' ' + keyword if keyword else ''}"
 
 
 def _dictionary_vr(tag: int) -> str | None:
@@ -99,19 +96,19 @@ class _Walk:
             if tag == _ITEM_END and delimited:
                 return pos
             if group == 0xFFFE:
-                raise IdentifierError(f"unexpected {_tag(tag)} in a data set", offset=start)
+                raise IdentifierError(f"unexpected {tag_text(tag)} in a data set", offset=start)
             if not implicit:
                 _, _, code, length = self.explicit.unpack_from(self.data, start)
                 vr = code.decode("latin-1")
                 if vr not in STANDARD_VR:
                     raise IdentifierError(
-                        f"element {_tag(tag)} has no valid VR: {code!r}", offset=start
+                        f"element {tag_text(tag)} has no valid VR: {code!r}", offset=start
                     )
-                if vr in EXPLICIT_VR_LENGTH_32:
+                if vr in LONG_VRS:
                     self.need("element header", 12, start, end, start)
                     (length,), pos = self.long.unpack_from(self.data, pos), pos + 4
             if tag in seen:
-                raise IdentifierError(f"element {_tag(tag)} appears twice", offset=start)
+                raise IdentifierError(f"element {tag_text(tag)} appears twice", offset=start)
             seen.add(tag)
             # Implicit VR and UN (PS3.5 6.2.2): the data dictionary tells a sequence.
             known = _dictionary_vr(tag) if vr in (None, "UN") else vr
@@ -120,7 +117,7 @@ class _Walk:
                 fragments = vr not in ("SQ", "UN") and known not in (None, "SQ")
                 pos = self.items(pos, end, inner, True, fragments, depth)
             else:
-                self.need(f"element {_tag(tag)}", length, pos, end, start)
+                self.need(f"element {tag_text(tag)}", length, pos, end, start)
                 if known == "SQ":
                     self.items(pos, pos + length, inner, False, False, depth)
                 pos += length
@@ -141,7 +138,7 @@ class _Walk:
                 return pos
             if tag != _ITEM:
                 raise IdentifierError(
-                    f"expected an item (FFFE,E000), not {_tag(tag)}", offset=start
+                    f"expected an item (FFFE,E000), not {tag_text(tag)}", offset=start
                 )
             if length == _UNDEFINED and not fragments:
                 pos = self.data_set(pos, end, implicit, True, depth + 1)
@@ -195,9 +192,9 @@ def _parse(data: bytes, implicit: bool, little: bool) -> Dataset:
         try:
             dataset = read_dataset(io.BytesIO(data), implicit, little)
             for raw in list(dataset.elements()):
-                where = f"element {_tag(raw.tag)}"
+                where = f"element {tag_text(raw.tag)}"
                 tell = raw.value_tell if isinstance(raw, RawDataElement) else raw.file_tell
-                long_header = not implicit and raw.VR in EXPLICIT_VR_LENGTH_32
+                long_header = not implicit and raw.VR in LONG_VRS
                 offset = None if tell is None else tell - (12 if long_header else 8)
                 _force(dataset[raw.tag])
                 if caught:  # pydicom warned while reading this element, or the data set

@@ -19,7 +19,8 @@ from ..errors import CommandSetError, Deviation
 from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand
 from ..primitives._validate import check_lo_text, check_priority, uid_problem
 from .command_dictionary import COMMAND_ELEMENTS, KEYWORD_TAGS, command_name
-from .command_set import CommandSet, WireValue, encode_command_set, tag_text
+from .command_set import CommandSet, WireValue, encode_command_set
+from .tags import tag_text
 from .vr import pad
 
 __all__ = ["NO_DATA_SET", "MessageSpec", "from_primitive", "spec_for", "to_primitive"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import construct as c
 
-__all__ = ["FIXED_LENGTH", "PAD_BYTE", "TEXT_VRS", "VALUE", "pad"]
+__all__ = ["FIXED_LENGTH", "LONG_VRS", "PAD_BYTE", "TEXT_VRS", "VALUE", "pad"]
 
 #: One tag of an AT value: group then element, each a 16-bit little-endian word (PS3.5 6.2).
 AT_TAG = c.Struct(
@@ -37,6 +37,10 @@ VALUE: dict[str, c.Construct[Any, Any]] = {
 
 #: VRs whose value is padded text.
 TEXT_VRS = frozenset({"UI", "AE", "SH", "LO", "ST", "LT", "CS", "IS"})
+
+#: VRs whose Explicit VR element header has two reserved bytes and a 32-bit value length
+#: (PS3.5 7.1.2, Table 7.1-1); every other VR has a 16-bit length (Table 7.1-2).
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 
 #: Value length of the fixed-size VRs.
 FIXED_LENGTH = {"US": 2, "UL": 4}
