@@ -9,7 +9,6 @@ from .association import (
     AcceptedContext,
     Association,
     AssociationEndpoint,
-    AssociationError,
     Side,
     State,
     answer_contexts,
@@ -60,6 +59,7 @@ from .codec.pdus import (
     encode_pdu,
 )
 from .errors import (
+    AssociationError,
     CommandSetError,
     DecodeError,
     Deviation,

@@ -40,14 +40,13 @@ from .codec.pdus import (
     encode_pdu,
 )
 from .codec.stream import DEFAULT_MAX_PDU_LENGTH, Reassembler
-from .errors import DecodeError, Deviation
+from .errors import AssociationError, Deviation
 from .primitives import DimsePrimitive
 
 __all__ = [
     "AcceptedContext",
     "Association",
     "AssociationEndpoint",
-    "AssociationError",
     "Side",
     "State",
     "answer_contexts",
@@ -55,14 +54,6 @@ __all__ = [
 ]
 
 Side = Literal["requestor", "acceptor"]
-
-
-class AssociationError(DecodeError):
-    """A PDU or message the association's state does not allow (PS3.8 9.2, Table 9-10):
-    an A-ASSOCIATE-AC without a request, a message on a context that was not accepted,
-    data before the association is established."""
-
-    where = "association"
 
 
 class State(enum.Enum):

@@ -11,7 +11,9 @@ The exception tree::
           ├── FragmentError          .rule: a broken fragment rule (PS3.8 Annex E)
           │    └── MessageTooLargeError  .size, .limit: reassembled message over its cap
           ├── IdentifierError        a data set that does not decode (PS3.5)
-          └── TruncatedError         input that ends inside a PDU or message
+          ├── TruncatedError         input that ends inside a PDU or message
+          └── AssociationError       a PDU or message the association's state forbids
+                                     (PS3.8 9.2)
 
 Each message is built from the fields, for example::
 
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
+    "AssociationError",
     "CommandSetError",
     "DecodeError",
     "Deviation",
@@ -176,6 +179,14 @@ class TruncatedError(DecodeError):
     """Input that ends inside a PDU, a PDV item or a message."""
 
     where = "truncated"
+
+
+class AssociationError(DecodeError):
+    """A PDU or message the association's state does not allow (PS3.8 9.2, Table 9-10):
+    an A-ASSOCIATE-AC without a request, a message on a context that was not accepted,
+    data before the association is established."""
+
+    where = "association"
 
 
 @dataclass(frozen=True, slots=True)
