@@ -73,13 +73,24 @@ from .errors import (
 )
 from .primitives import (
     C_CANCEL,
+    C_ECHO,
     C_FIND,
+    C_GET,
+    C_MOVE,
+    C_STORE,
+    N_ACTION,
+    N_CREATE,
+    N_DELETE,
+    N_EVENT_REPORT,
+    N_GET,
+    N_SET,
     DimsePrimitive,
     OtherCommand,
     StatusCategory,
     StatusInfo,
     c_find_status,
     general_status,
+    status_info,
 )
 
 __version__ = "0.1.0"
@@ -91,11 +102,21 @@ IMPLEMENTATION_VERSION_NAME = "DIMSEWIRE_" + __version__.replace(".", "")
 
 __all__ = [
     "C_CANCEL",
+    "C_ECHO",
     "C_FIND",
+    "C_GET",
+    "C_MOVE",
+    "C_STORE",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "DEFAULT_MAX_PDU_LENGTH",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
+    "N_ACTION",
+    "N_CREATE",
+    "N_DELETE",
+    "N_EVENT_REPORT",
+    "N_GET",
+    "N_SET",
     "PDU",
     "PDV",
     "Abort",
@@ -157,4 +178,5 @@ __all__ = [
     "encode_pdu",
     "general_status",
     "negotiated_contexts",
+    "status_info",
 ]

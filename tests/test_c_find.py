@@ -255,41 +255,51 @@ def _response(
     [
         (0xFF00, True, False, False, []),
         (0xFF01, True, False, False, []),
-        (0xFF00, False, False, False, ["a Pending status (0xFF00) needs an Identifier"]),
+        (
+            0xFF00,
+            False,
+            False,
+            False,
+            ["a Pending status (0xFF00) needs an Identifier (PS3.4 C.4.1.1.4)"],
+        ),
         (0x0000, False, False, False, []),
-        (0x0000, True, False, False, ["an Identifier goes only with a Pending status, not 0x0000"]),
+        (
+            0x0000,
+            True,
+            False,
+            False,
+            ["an Identifier goes only with a Pending status, not 0x0000 (PS3.4 C.4.1.1.4)"],
+        ),
+        # PS3.7 C.4, C.5: ErrorComment and OffendingElement go with every Warning and
+        # Failure status (0122, A700, B000 included), never with Success, Pending, Cancel.
         (
             0xFE00,
             False,
             True,
             False,
-            ["ErrorComment goes only with status A700, A900 or Cxxx, not 0xFE00"],
+            ["ErrorComment goes only with a Warning or Failure status, not 0xFE00 (Cancel)"],
         ),
         (
-            0x0122,
+            0x0000,
             False,
             False,
             True,
-            ["OffendingElement goes only with status A900 or Cxxx, not 0x0122"],
+            ["OffendingElement goes only with a Warning or Failure status, not 0x0000 (Success)"],
         ),
-        (0xA700, False, True, False, []),
         (
-            0xA700,
-            False,
-            False,
+            0xFF00,
             True,
-            ["OffendingElement goes only with status A900 or Cxxx, not 0xA700"],
+            True,
+            False,
+            ["ErrorComment goes only with a Warning or Failure status, not 0xFF00 (Pending)"],
         ),
+        (0x0122, False, True, True, []),
+        (0xA700, False, True, True, []),
         (0xA900, False, True, True, []),
         (0xC000, False, True, True, []),
         (0xCFFF, False, True, True, []),
-        (
-            0xB000,
-            False,
-            True,
-            False,
-            ["ErrorComment goes only with status A700, A900 or Cxxx, not 0xB000"],
-        ),
+        (0xB000, False, True, True, []),
+        (0x0107, False, True, False, []),
     ],
 )
 def test_response_rules(
@@ -310,7 +320,7 @@ def test_response_needs_its_mandatory_parameters() -> None:
 def test_sending_is_strict() -> None:
     with pytest.raises(
         ValueError,
-        match=r"^cannot send C-FIND-RSP: an Identifier goes only with a Pending status, not 0x0000$",
+        match=r"^cannot send C-FIND-RSP: an Identifier goes only with a Pending status, not 0x0000 \(PS3.4 C.4.1.1.4\)$",
     ):
         encode_message(_response(0x0000, identifier=True), 1, 0)
     with pytest.raises(ValueError, match=r"^cannot send C-FIND-RQ: MessageID is missing$"):

@@ -11,9 +11,11 @@ from strategies import pynetdicom_encode
 from wire import IDENTIFIER, SOP_CLASS, command_set, element, find_rq, find_rsp, pdata, pdv, us
 
 from dimsewire import (
+    C_ECHO,
     C_FIND,
     CommandSetError,
     DecodeError,
+    DimsePrimitive,
     FragmentError,
     OtherCommand,
     decode_message,
@@ -31,7 +33,7 @@ def _request() -> C_FIND:
 
 def _decode(
     pdus: list[bytes], rules: list[str], strict_error: type[DecodeError], message: str
-) -> C_FIND | OtherCommand:
+) -> DimsePrimitive:
     prim = decode_message(pdus)
     assert [dev.rule for dev in prim.deviations] == rules
     assert str(prim.deviations[0]) == message
@@ -199,7 +201,7 @@ def test_any_data_set_type_but_0101_means_a_data_set(data_set_type: int) -> None
     assert prim == _request()
 
 
-def test_other_commands_decode_with_their_elements() -> None:
+def test_an_echo_decodes_as_c_echo_with_its_elements() -> None:
     echo = command_set(
         element(0x0002, b"1.2.840.10008.1.1\x00"),
         us(0x0100, 0x0030),
@@ -207,19 +209,58 @@ def test_other_commands_decode_with_their_elements() -> None:
         us(0x0800, 0x0101),
     )
     prim = decode_message([pdata(pdv(1, 3, echo))])
+    assert isinstance(prim, C_ECHO)
+    assert (prim.msg_type, prim.MessageID, prim.AffectedSOPClassUID) == (
+        "C-ECHO",
+        3,
+        "1.2.840.10008.1.1",
+    )
+    assert prim.deviations == ()
+
+
+def test_an_undefined_command_field_decodes_as_other_command_with_its_elements() -> None:
+    data = command_set(
+        element(0x0002, b"1.2.840.10008.1.1\x00"),
+        us(0x0100, 0x0031),  # no such command field in PS3.7 Annex E
+        us(0x0110, 3),
+        us(0x0800, 0x0101),
+    )
+    prim = decode_message([pdata(pdv(1, 3, data))])
     assert isinstance(prim, OtherCommand)
-    assert (prim.msg_type, prim.command_name, prim.CommandField) == ("C-ECHO", "C-ECHO-RQ", 0x0030)
+    assert (prim.msg_type, prim.command_name, prim.CommandField) == (
+        "unknown command 0x0031",
+        "unknown command 0x0031",
+        0x0031,
+    )
     assert prim.elements[BaseTag(0x0110)] == 3
     assert prim.elements[BaseTag(0x0002)] == "1.2.840.10008.1.1"
     assert prim.DataSet is None
 
 
 def test_other_command_keeps_its_data_set() -> None:
-    store = command_set(us(0x0100, 0x0001), us(0x0110, 3), us(0x0800, 0x0000))
-    prim = decode_message([pdata(pdv(1, 3, store)), pdata(pdv(1, 2, IDENTIFIER))])
+    data = command_set(us(0x0100, 0x0002), us(0x0110, 3), us(0x0800, 0x0000))
+    prim = decode_message([pdata(pdv(1, 3, data)), pdata(pdv(1, 2, IDENTIFIER))])
     assert isinstance(prim, OtherCommand)
     assert isinstance(prim.DataSet, io.BytesIO)
     assert prim.DataSet.getvalue() == IDENTIFIER
+
+
+def test_a_data_set_on_a_message_that_has_none_is_kept_and_reported() -> None:
+    echo = command_set(
+        element(0x0002, b"1.2.840.10008.1.1\x00"),
+        us(0x0100, 0x0030),
+        us(0x0110, 3),
+        us(0x0800, 0x0001),
+    )
+    prim = _decode(
+        [pdata(pdv(1, 3, echo)), pdata(pdv(1, 2, IDENTIFIER))],
+        ["data-set-not-allowed"],
+        CommandSetError,
+        "data-set-not-allowed: command set: C-ECHO-RQ carries a data set (PS3.7 Table 9.3-12: it has none)",
+    )
+    assert isinstance(prim, C_ECHO)
+    assert prim.extra_data_set is not None
+    assert prim.extra_data_set.getvalue() == IDENTIFIER
 
 
 def _rq_elements() -> list[bytes]:

@@ -261,7 +261,7 @@ def test_element_header_cut_short() -> None:
         ),
         (
             element(0x0901, b"\x10\x00\x10\x00\x20\x00"),
-            "element (0000,0901) OffendingElement has value length 6, VR AT needs a non-zero multiple of 4",
+            "element (0000,0901) OffendingElement has value length 6, VR AT needs a multiple of 4",
             0x0901,
         ),
         (

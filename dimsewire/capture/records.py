@@ -8,8 +8,9 @@ from typing import Any
 from pydicom import config
 from pydicom.uid import UID
 
+from ..codec.command_dictionary import command_name
 from ..codec.items import UserInformation
-from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand, c_find_status
+from ..primitives import DimsePrimitive, OtherCommand, general_status, status_info
 
 __all__ = ["Record", "data_set", "message_fields", "uid_name", "user_information_fields"]
 
@@ -58,13 +59,8 @@ def message_fields(prim: DimsePrimitive) -> Record:
     """The command name and the command elements of a decoded message, JSON-ready."""
     elements = prim.command_elements or {}
     fields: Record = {}
-    if isinstance(prim, C_FIND):
-        fields["command"] = "C-FIND-RSP" if 0x0900 in elements else "C-FIND-RQ"
-    elif isinstance(prim, C_CANCEL):
-        fields["command"] = "C-CANCEL-RQ"
-    else:
-        assert isinstance(prim, OtherCommand)
-        fields["command"] = prim.command_name
+    field = elements.get(0x0100)
+    fields["command"] = command_name(field) if isinstance(field, int) else prim.msg_type
     names = _SHOWN_ELEMENTS
     fields["CommandField"] = elements.get(0x0100)
     for tag, keyword in names.items():
@@ -76,7 +72,13 @@ def message_fields(prim: DimsePrimitive) -> Record:
     if "AffectedSOPClassUID" in fields:
         fields["AffectedSOPClassName"] = uid_name(str(fields["AffectedSOPClassUID"]))
     if "Status" in fields and isinstance(fields["Status"], int):
-        info = c_find_status(fields["Status"])
+        code = fields["Status"]
+        # the table of the message's service; Annex C alone for an undefined command
+        info = (
+            general_status(code)
+            if isinstance(prim, OtherCommand)
+            else status_info(prim.msg_type, code)
+        )
         fields["status_category"] = info.category.value
         fields["status_meaning"] = info.meaning
     others = {

@@ -37,6 +37,7 @@ __all__ = [
     "WireValue",
     "decode_command_set",
     "encode_command_set",
+    "report",
 ]
 
 # PS3.5 Table 7.1-3: Data Element with Implicit VR (the command set encoding).
@@ -171,12 +172,22 @@ class CommandSet:
         return self.data[start:end]
 
 
-def _report(
-    cs: CommandSet, strict: bool, rule: str, reason: str, offset: int, tag: int | None = None
+def report(
+    deviations: list[Deviation],
+    strict: bool,
+    rule: str,
+    reason: str,
+    offset: int | None,
+    tag: int | None = None,
 ) -> None:
+    """Record a deviation of a command set or its message, or raise it when `strict`.
+
+    A fault with no element to point at (a missing element, a broken rule) is placed at
+    the command set's start, offset 0, when raised.
+    """
     if strict:
-        raise CommandSetError(reason, offset=offset, tag=tag)
-    cs.deviations.append(Deviation(rule, f"command set: {reason}", offset))
+        raise CommandSetError(reason, offset=0 if offset is None else offset, tag=tag)
+    deviations.append(Deviation(rule, f"command set: {reason}", offset))
 
 
 class _Shape:
@@ -272,10 +283,10 @@ def _decode_value(
         return (_US if vr == "US" else _UL).unpack(raw)[0]
     if vr in ("AT", "US*"):
         unit = 4 if vr == "AT" else 2
-        if size % unit or not size:
+        if size % unit:
             raise CommandSetError(
                 f"element {tag_text(tag)} has value length {size}, VR {vr[:2]} needs a "
-                f"non-zero multiple of {unit}",
+                f"multiple of {unit}",
                 offset=offset,
                 tag=tag,
             )
@@ -283,8 +294,8 @@ def _decode_value(
             return [v for (v,) in struct.iter_unpack("<H", raw)]
         return [BaseTag(g << 16 | e) for g, e in struct.iter_unpack(_AT_TAG, raw)]
     if size % 2:
-        _report(
-            cs,
+        report(
+            cs.deviations,
             strict,
             "odd-value-length",
             f"element {tag_text(tag)} has odd length {size}",
@@ -294,8 +305,8 @@ def _decode_value(
     if vr == "UI":
         text = raw.rstrip(b"\x00")
         if text.endswith(b" "):
-            _report(
-                cs,
+            report(
+                cs.deviations,
                 strict,
                 "uid-padding",
                 f"element {tag_text(tag)} is padded with spaces, not NUL",
@@ -315,8 +326,8 @@ def _decode_value(
     try:
         return text.decode("ascii")
     except UnicodeDecodeError:
-        _report(
-            cs,
+        report(
+            cs.deviations,
             strict,
             "non-ascii-text",
             f"element {tag_text(tag)} has characters outside the default repertoire",
@@ -370,8 +381,8 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
     end = len(data)
     explicit = _is_explicit(data)
     if explicit:
-        _report(
-            cs,
+        report(
+            cs.deviations,
             strict,
             "explicit-vr",
             "written in Explicit VR, not Implicit VR Little Endian (PS3.7 6.3.1)",
@@ -418,8 +429,8 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
         offset += length
         if tag <= last_tag:
             if tag in spans:
-                _report(
-                    cs,
+                report(
+                    cs.deviations,
                     strict,
                     "duplicate-element",
                     f"element {tag_text(tag)} appears twice; the first is kept",
@@ -427,8 +438,8 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
                     tag,
                 )
                 continue
-            _report(
-                cs,
+            report(
+                cs.deviations,
                 strict,
                 "element-order",
                 f"element {tag_text(tag)} is out of ascending tag order",
@@ -443,8 +454,8 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
         if vr == "US" and length == 2:  # the common case, inline
             values[tag] = unpack_us(data, value_start)[0]
         elif vr is None:
-            _report(
-                cs,
+            report(
+                cs.deviations,
                 strict,
                 "unknown-element",
                 f"element {tag_text(tag)} is not in the command dictionary (PS3.7 Annex E)",
@@ -460,8 +471,8 @@ def _decode_elements(data: bytes, strict: bool) -> CommandSet:
         stated = cast(int, values[0])  # (0000,0000) is UL
         actual = end - group_length_end
         if stated != actual:
-            _report(
-                cs,
+            report(
+                cs.deviations,
                 strict,
                 "group-length",
                 f"CommandGroupLength says {nbytes(stated)} follow it, {actual} do",

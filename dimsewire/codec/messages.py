@@ -1,111 +1,381 @@
-"""Which command elements each message carries, and the primitive each decodes to.
+"""The DIMSE messages: which command elements each carries, and the primitive it is.
 
-PS3.7 Table 9.3-3 (C-FIND-RQ), Table 9.3-4 (C-FIND-RSP) and Table 9.3-5 (C-CANCEL-RQ).
-Encoding writes exactly the elements of the table whose parameter is set, in ascending
-tag order; decoding maps every element back and reports what does not belong.
+One declaration per message, read next to PS3.7 Tables 9.3-1 to 9.3-13 (DIMSE-C) and
+10.3-1 to 10.3-12 (DIMSE-N): the elements after CommandGroupLength in ascending tag
+order, each ``M`` (always present), ``U`` (user option) or ``C`` (conditional), and
+whether a data set is ``M``, ``U``/``C`` or never (``-``) present. A response's table ends
+with the PS3.7 Annex C related fields its statuses may add (Error Comment, Error ID,
+Offending Element, Attribute Identifier List), marked ``C``.
+
+Encoding writes exactly the elements whose parameter is set, in ascending tag order;
+decoding maps every element back to its parameter and reports what does not belong.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 from pydicom import config
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from ..errors import CommandSetError, Deviation
-from ..primitives import C_CANCEL, C_FIND, DimsePrimitive, OtherCommand
-from ..primitives._validate import check_lo_text, check_priority, uid_problem
+from ..primitives import (
+    C_CANCEL,
+    C_ECHO,
+    C_FIND,
+    C_GET,
+    C_MOVE,
+    C_STORE,
+    N_ACTION,
+    N_CREATE,
+    N_DELETE,
+    N_EVENT_REPORT,
+    N_GET,
+    N_SET,
+    DimsePrimitive,
+    OtherCommand,
+)
+from ..primitives._validate import check_ae_title, check_lo_text, check_priority, uid_problem
 from .command_dictionary import COMMAND_ELEMENTS, KEYWORD_TAGS, command_name
-from .command_set import CommandSet, WireValue, encode_command_set
+from .command_set import CommandSet, WireValue, encode_command_set, report
 from .tags import tag_text
 from .vr import pad
 
-__all__ = ["NO_DATA_SET", "MessageSpec", "from_primitive", "spec_for", "to_primitive"]
+__all__ = [
+    "DATA_SET_PRESENT",
+    "MESSAGES",
+    "NO_DATA_SET",
+    "Message",
+    "from_primitive",
+    "has_data_set",
+    "message_for",
+    "to_primitive",
+]
 
 #: CommandDataSetType (0000,0800) for "no data set"; any other value means one follows.
 NO_DATA_SET = 0x0101
 #: What pynetdicom and DCMTK write when a data set follows (PS3.7 Table E.1-1).
 DATA_SET_PRESENT = 0x0001
 
+_FIXED = ("CommandField", "CommandDataSetType")  # set by the codec, not by a parameter
+
 
 @dataclass(frozen=True)
-class MessageSpec:
-    """One message type: its command field and its elements (after CommandGroupLength)."""
+class Message:
+    """One DIMSE message: its command field, elements and data set (PS3.7 9.3, 10.3).
+
+    Attributes
+    ----------
+    name : str
+        E.g. ``"C-STORE-RQ"``.
+    field : int
+        The CommandField (0000,0100) value.
+    primitive : type
+        The primitive class it decodes to; a response when ``field`` has bit 15 set.
+    elements : tuple of (keyword, need)
+        The command elements after CommandGroupLength, in ascending tag order.
+    data_set : str
+        ``"M"`` a data set always follows, ``"U"``/``"C"`` it may, ``"-"`` it never does.
+    source : str
+        The PS3.7 table.
+    """
 
     name: str
     field: int
-    elements: tuple[str, ...]
-    mandatory: frozenset[str]
+    primitive: type[DimsePrimitive]
+    elements: tuple[tuple[str, str], ...]
+    data_set: str
+    source: str
+    wire: tuple[tuple[str, str, int, str], ...] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        tags = [KEYWORD_TAGS[keyword] for keyword, _need in self.elements]
+        if tags != sorted(set(tags)):
+            raise ValueError(f"{self.name}: elements must be in ascending tag order")
+        # (keyword, primitive slot, tag, VR) for each element: what encoding walks.
+        wire = tuple(
+            (keyword, "_" + keyword, tag, COMMAND_ELEMENTS[tag].vr)
+            for (keyword, _need), tag in zip(self.elements, tags, strict=True)
+        )
+        object.__setattr__(self, "wire", wire)
+
+    @property
+    def is_response(self) -> bool:
+        """Whether the message is a response (CommandField bit 15, PS3.7 Annex E)."""
+        return bool(self.field & 0x8000)
+
+    @functools.cached_property
+    def data_set_parameter(self) -> str | None:
+        """The primitive's data set parameter for this message, e.g. ``"EventReply"``."""
+        prim = self.primitive
+        return prim.RESPONSE_DATA_SET if self.is_response else prim.REQUEST_DATA_SET
 
     @functools.cached_property
     def allowed_tags(self) -> frozenset[int]:
         """Tags of every element the message may carry, CommandGroupLength included."""
-        return frozenset({0, *(KEYWORD_TAGS[k] for k in self.elements)})
-
-    @functools.cached_property
-    def mandatory_set(self) -> frozenset[int]:
-        """Tags of the mandatory elements, CommandGroupLength included."""
-        return frozenset(self.mandatory_tags)
+        return frozenset({0, *(tag for _k, _s, tag, _vr in self.wire)})
 
     @functools.cached_property
     def mandatory_tags(self) -> tuple[int, ...]:
         """Tags of the mandatory elements, CommandGroupLength first."""
-        return (0, *sorted(KEYWORD_TAGS[k] for k in self.mandatory))
+        return (0, *(KEYWORD_TAGS[k] for k, need in self.elements if need == "M"))
+
+    @functools.cached_property
+    def mandatory_set(self) -> frozenset[int]:
+        """:attr:`mandatory_tags` as a set."""
+        return frozenset(self.mandatory_tags)
 
 
-C_FIND_RQ = MessageSpec(  # PS3.7 Table 9.3-3
-    "C-FIND-RQ",
-    0x0020,
-    ("AffectedSOPClassUID", "CommandField", "MessageID", "Priority", "CommandDataSetType"),
-    frozenset(
-        ("AffectedSOPClassUID", "CommandField", "MessageID", "Priority", "CommandDataSetType")
+M, U, C, NEVER = "M", "U", "C", "-"
+
+# Rows shared by many tables: the first elements of every request and response.
+_RQ = (("AffectedSOPClassUID", M), ("CommandField", M), ("MessageID", M))
+_RSP = (
+    ("AffectedSOPClassUID", U),
+    ("CommandField", M),
+    ("MessageIDBeingRespondedTo", M),
+    ("CommandDataSetType", M),
+    ("Status", M),
+)
+_N_RQ = (("RequestedSOPClassUID", M), ("CommandField", M), ("MessageID", M))
+_SUBOPERATIONS = (
+    ("NumberOfRemainingSuboperations", C),
+    ("NumberOfCompletedSuboperations", C),
+    ("NumberOfFailedSuboperations", C),
+    ("NumberOfWarningSuboperations", C),
+)
+_C_DETAILS = (("OffendingElement", C), ("ErrorComment", C))  # PS3.7 C.4, C.5
+_N_DETAILS = (("ErrorComment", C), ("ErrorID", C))  # PS3.7 C.4, C.5
+
+MESSAGES: tuple[Message, ...] = (
+    Message(
+        "C-STORE-RQ",
+        0x0001,
+        C_STORE,
+        (
+            *_RQ,
+            ("Priority", M),
+            ("CommandDataSetType", M),
+            ("AffectedSOPInstanceUID", M),
+            ("MoveOriginatorApplicationEntityTitle", U),
+            ("MoveOriginatorMessageID", U),
+        ),
+        M,
+        "PS3.7 Table 9.3-1",
+    ),
+    Message(
+        "C-STORE-RSP",
+        0x8001,
+        C_STORE,
+        (*_RSP, *_C_DETAILS, ("AffectedSOPInstanceUID", U)),
+        NEVER,
+        "PS3.7 Table 9.3-2",
+    ),
+    Message(
+        "C-FIND-RQ",
+        0x0020,
+        C_FIND,
+        (*_RQ, ("Priority", M), ("CommandDataSetType", M)),
+        M,
+        "PS3.7 Table 9.3-3",
+    ),
+    Message("C-FIND-RSP", 0x8020, C_FIND, (*_RSP, *_C_DETAILS), C, "PS3.7 Table 9.3-4"),
+    Message(
+        "C-CANCEL-RQ",
+        0x0FFF,
+        C_CANCEL,
+        (("CommandField", M), ("MessageIDBeingRespondedTo", M), ("CommandDataSetType", M)),
+        NEVER,
+        "PS3.7 Tables 9.3-5, 9.3-8, 9.3-11",
+    ),
+    Message(
+        "C-GET-RQ",
+        0x0010,
+        C_GET,
+        (*_RQ, ("Priority", M), ("CommandDataSetType", M)),
+        M,
+        "PS3.7 Table 9.3-6",
+    ),
+    Message(
+        "C-GET-RSP",
+        0x8010,
+        C_GET,
+        (*_RSP, *_C_DETAILS, *_SUBOPERATIONS),
+        U,
+        "PS3.7 Table 9.3-7",
+    ),
+    Message(
+        "C-MOVE-RQ",
+        0x0021,
+        C_MOVE,
+        (*_RQ, ("MoveDestination", M), ("Priority", M), ("CommandDataSetType", M)),
+        M,
+        "PS3.7 Table 9.3-9",
+    ),
+    Message(
+        "C-MOVE-RSP",
+        0x8021,
+        C_MOVE,
+        (*_RSP, *_C_DETAILS, *_SUBOPERATIONS),
+        U,
+        "PS3.7 Table 9.3-10",
+    ),
+    Message(
+        "C-ECHO-RQ", 0x0030, C_ECHO, (*_RQ, ("CommandDataSetType", M)), NEVER, "PS3.7 Table 9.3-12"
+    ),
+    Message(
+        "C-ECHO-RSP",
+        0x8030,
+        C_ECHO,
+        (*_RSP, ("ErrorComment", C)),
+        NEVER,
+        "PS3.7 Table 9.3-13",
+    ),
+    Message(
+        "N-EVENT-REPORT-RQ",
+        0x0100,
+        N_EVENT_REPORT,
+        (
+            ("AffectedSOPClassUID", M),
+            ("CommandField", M),
+            ("MessageID", M),
+            ("CommandDataSetType", M),
+            ("AffectedSOPInstanceUID", M),
+            ("EventTypeID", M),
+        ),
+        U,
+        "PS3.7 Table 10.3-1",
+    ),
+    Message(
+        "N-EVENT-REPORT-RSP",
+        0x8100,
+        N_EVENT_REPORT,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", U), ("EventTypeID", C)),
+        C,
+        "PS3.7 Table 10.3-2",
+    ),
+    Message(
+        "N-GET-RQ",
+        0x0110,
+        N_GET,
+        (
+            *_N_RQ,
+            ("CommandDataSetType", M),
+            ("RequestedSOPInstanceUID", M),
+            ("AttributeIdentifierList", U),
+        ),
+        NEVER,
+        "PS3.7 Table 10.3-3",
+    ),
+    Message(
+        "N-GET-RSP",
+        0x8110,
+        N_GET,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", U), ("AttributeIdentifierList", C)),
+        C,
+        "PS3.7 Table 10.3-4",
+    ),
+    Message(
+        "N-SET-RQ",
+        0x0120,
+        N_SET,
+        (*_N_RQ, ("CommandDataSetType", M), ("RequestedSOPInstanceUID", M)),
+        M,
+        "PS3.7 Table 10.3-5",
+    ),
+    Message(
+        "N-SET-RSP",
+        0x8120,
+        N_SET,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", U), ("AttributeIdentifierList", C)),
+        U,
+        "PS3.7 Table 10.3-6",
+    ),
+    Message(
+        "N-ACTION-RQ",
+        0x0130,
+        N_ACTION,
+        (
+            *_N_RQ,
+            ("CommandDataSetType", M),
+            ("RequestedSOPInstanceUID", M),
+            ("ActionTypeID", M),
+        ),
+        U,
+        "PS3.7 Table 10.3-7",
+    ),
+    Message(
+        "N-ACTION-RSP",
+        0x8130,
+        N_ACTION,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", U), ("ActionTypeID", C)),
+        C,
+        "PS3.7 Table 10.3-8",
+    ),
+    Message(
+        "N-CREATE-RQ",
+        0x0140,
+        N_CREATE,
+        (*_RQ, ("CommandDataSetType", M), ("AffectedSOPInstanceUID", U)),
+        U,
+        "PS3.7 Table 10.3-9",
+    ),
+    Message(
+        "N-CREATE-RSP",
+        0x8140,
+        N_CREATE,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", C), ("AttributeIdentifierList", C)),
+        U,
+        "PS3.7 Table 10.3-10",
+    ),
+    Message(
+        "N-DELETE-RQ",
+        0x0150,
+        N_DELETE,
+        (*_N_RQ, ("CommandDataSetType", M), ("RequestedSOPInstanceUID", M)),
+        NEVER,
+        "PS3.7 Table 10.3-11",
+    ),
+    Message(
+        "N-DELETE-RSP",
+        0x8150,
+        N_DELETE,
+        (*_RSP, *_N_DETAILS, ("AffectedSOPInstanceUID", U)),
+        NEVER,
+        "PS3.7 Table 10.3-12",
     ),
 )
-C_FIND_RSP = MessageSpec(  # PS3.7 Table 9.3-4
-    "C-FIND-RSP",
-    0x8020,
-    (
-        "AffectedSOPClassUID",
-        "CommandField",
-        "MessageIDBeingRespondedTo",
-        "CommandDataSetType",
-        "Status",
-        "OffendingElement",
-        "ErrorComment",
-    ),
-    frozenset(("CommandField", "MessageIDBeingRespondedTo", "CommandDataSetType", "Status")),
-)
-C_CANCEL_RQ = MessageSpec(  # PS3.7 Table 9.3-5
-    "C-CANCEL-RQ",
-    0x0FFF,
-    ("CommandField", "MessageIDBeingRespondedTo", "CommandDataSetType"),
-    frozenset(("CommandField", "MessageIDBeingRespondedTo", "CommandDataSetType")),
-)
-_BY_FIELD = {spec.field: spec for spec in (C_FIND_RQ, C_FIND_RSP, C_CANCEL_RQ)}
-_ELEMENT_VR = {keyword: COMMAND_ELEMENTS[tag].vr for keyword, tag in KEYWORD_TAGS.items()}
+_BY_FIELD = {message.field: message for message in MESSAGES}
+_BY_PRIMITIVE = {(m.primitive, m.is_response): m for m in MESSAGES}
 
 
-def spec_for(primitive: DimsePrimitive) -> MessageSpec:
-    """The message a primitive is sent as: a C_FIND with a Status is a response."""
-    if isinstance(primitive, C_FIND):
-        return C_FIND_RQ if primitive.Status is None else C_FIND_RSP
-    if isinstance(primitive, C_CANCEL):
-        return C_CANCEL_RQ
-    raise TypeError(f"cannot encode {type(primitive).__name__}: only C_FIND and C_CANCEL")
+def message_for(primitive: DimsePrimitive) -> Message:
+    """The message a primitive is sent as: one with a Status is a response."""
+    message = _BY_PRIMITIVE.get((type(primitive), primitive.is_response))
+    if message is None:
+        if type(primitive) is C_CANCEL:
+            raise ValueError("cannot send a C-CANCEL with a Status: it has no response")
+        raise TypeError(
+            f"cannot encode {type(primitive).__name__}: only the DIMSE primitives "
+            "(C_ECHO, C_STORE, C_FIND, C_GET, C_MOVE, C_CANCEL and the N_ services)"
+        )
+    return message
 
 
-def _wire(keyword: str, value: object) -> WireValue:
-    vr = _ELEMENT_VR[keyword]
+# -- encoding ---------------------------------------------------------------------------
+
+
+def _wire(vr: str, value: Any) -> WireValue:
     if vr == "AT":
-        assert isinstance(value, list)
         return tuple(part for tag in value for part in (tag >> 16, tag & 0xFFFF))
     if isinstance(value, str):
         return pad(vr, value.encode("ascii"))
-    assert isinstance(value, int)
-    return value
+    return int(value)
 
 
 def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, BytesIO | None]:
@@ -116,27 +386,29 @@ def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, BytesIO | None]:
     ValueError
         If the primitive is not a complete, conformant message (sending is strict).
     """
-    spec = spec_for(primitive)
+    message = message_for(primitive)
     problems = (
-        primitive.response_problems()  # type: ignore[attr-defined]
-        if spec is C_FIND_RSP
-        else primitive.request_problems()  # type: ignore[attr-defined]
+        primitive.response_problems() if message.is_response else primitive.request_problems()
     )
     if problems:
-        raise ValueError(f"cannot send {spec.name}: " + "; ".join(problems))
-    data_set: BytesIO | None = getattr(primitive, "Identifier", None)
+        raise ValueError(f"cannot send {message.name}: " + "; ".join(problems))
+    parameter = message.data_set_parameter
+    data_set: BytesIO | None = None if parameter is None else getattr(primitive, parameter)
     elements: list[tuple[int, str, WireValue]] = []
-    for keyword in spec.elements:
+    for keyword, slot, tag, vr in message.wire:
         if keyword == "CommandField":
-            value: object = spec.field
+            value: Any = message.field
         elif keyword == "CommandDataSetType":
             value = NO_DATA_SET if data_set is None else DATA_SET_PRESENT
         else:
-            value = getattr(primitive, keyword)
+            value = getattr(primitive, slot)
             if value is None:
                 continue
-        elements.append((KEYWORD_TAGS[keyword], _ELEMENT_VR[keyword], _wire(keyword, value)))
+        elements.append((tag, vr, _wire(vr, value)))
     return encode_command_set(elements), data_set
+
+
+# -- decoding ---------------------------------------------------------------------------
 
 
 def has_data_set(cs: CommandSet) -> bool:
@@ -155,14 +427,6 @@ def has_data_set(cs: CommandSet) -> bool:
     return value != NO_DATA_SET
 
 
-def _report(
-    devs: list[Deviation], strict: bool, rule: str, reason: str, offset: int | None, tag: int | None
-) -> None:
-    if strict:  # no element to point at (a missing one, a rule): the command set's start
-        raise CommandSetError(reason, offset=0 if offset is None else offset, tag=tag)
-    devs.append(Deviation(rule, f"command set: {reason}", offset))
-
-
 @functools.lru_cache(maxsize=1024)
 def _wire_uid(text: str) -> tuple[UID, str | None]:
     """A decoded UID and what is wrong with it; SOP Class UIDs repeat, so cache them."""
@@ -170,55 +434,55 @@ def _wire_uid(text: str) -> tuple[UID, str | None]:
     return UID(text, validation_mode=config.IGNORE), uid_problem(text)
 
 
-def _to_c_find(cs: CommandSet, spec: MessageSpec, devs: list[Deviation], strict: bool) -> C_FIND:
-    """Build a C_FIND from decoded values; range checks raise, doubtful values are kept."""
-    values, offsets = cs.values, cs.offsets
-    prim = C_FIND()
-    uid = values.get(0x0002)
-    if uid is not None:
-        assert isinstance(uid, str)
-        if uid == "":
-            _report(
-                devs, strict, "empty-value", "AffectedSOPClassUID is empty", offsets[0x0002], 0x0002
-            )
-        else:
-            value, problem = _wire_uid(uid)
-            if problem is not None:
-                _report(
-                    devs,
-                    strict,
-                    "uid-syntax",
-                    f"AffectedSOPClassUID {uid!r} is not a valid UID: {problem}",
-                    offsets[0x0002],
-                    0x0002,
-                )
-            prim._affected_sop_class_uid = value
-    if spec is C_FIND_RQ:
-        prim._message_id = values.get(0x0110)  # type: ignore[assignment]
-        if 0x0700 in values:
+def _value(
+    keyword: str, vr: str, value: Any, devs: list[Deviation], strict: bool, offset: int, tag: int
+) -> Any:
+    """A decoded element as its parameter holds it; doubtful values are kept and reported."""
+    if vr == "US":
+        if keyword == "Priority":
             try:
-                prim._priority = check_priority(values[0x0700])
+                return check_priority(value)
             except ValueError as err:
                 raise CommandSetError(
-                    f"element (0000,0700) Priority is {values[0x0700]}: must be 0, 1 or 2",
-                    offset=offsets[0x0700],
-                    tag=0x0700,
+                    f"element (0000,0700) Priority is {value}: must be 0, 1 or 2",
+                    offset=offset,
+                    tag=tag,
                 ) from err
-        return prim
-    prim._message_id_being_responded_to = values.get(0x0120)  # type: ignore[assignment]
-    prim._status = values.get(0x0900)  # type: ignore[assignment]
-    tags = values.get(0x0901)
-    if tags is not None:
-        prim._offending_element = tuple(tags)  # type: ignore[arg-type]
-    comment = values.get(0x0902)
-    if comment is not None:
-        assert isinstance(comment, str)
+        return value
+    if vr == "AT":
+        if not value and keyword == "OffendingElement":
+            report(devs, strict, "empty-value", f"{keyword} is empty", offset, tag)
+            return None
+        return tuple(value)
+    assert isinstance(value, str)
+    if vr == "UI":
+        if value == "":
+            report(devs, strict, "empty-value", f"{keyword} is empty", offset, tag)
+            return None
+        uid, problem = _wire_uid(value)
+        if problem is not None:
+            report(
+                devs,
+                strict,
+                "uid-syntax",
+                f"{keyword} {value!r} is not a valid UID: {problem}",
+                offset,
+                tag,
+            )
+        return uid
+    if vr == "AE":
+        title = value.strip(" ")
         try:
-            check_lo_text(comment, "ErrorComment")
+            check_ae_title(title, keyword)
         except ValueError as err:
-            _report(devs, strict, "value-not-lo", str(err), offsets[0x0902], 0x0902)
-        prim._error_comment = comment
-    return prim
+            report(devs, strict, "value-not-ae", str(err), offset, tag)
+            return title or None
+        return title
+    try:  # LO: ErrorComment
+        check_lo_text(value, keyword)
+    except ValueError as err:
+        report(devs, strict, "value-not-lo", str(err), offset, tag)
+    return value
 
 
 def to_primitive(
@@ -227,88 +491,93 @@ def to_primitive(
     """The primitive for a decoded command set and its data set.
 
     Deviations of the command set and of the message (missing mandatory elements,
-    elements that do not belong, conditional rules of PS3.4 C.4.1.1.4 broken) are
-    collected on ``primitive.deviations``; with `strict` they raise CommandSetError.
+    elements that do not belong, a data set where the message has none, the status rules
+    of PS3.7 Annex C and PS3.4 broken) are collected on ``primitive.deviations``; with
+    `strict` they raise CommandSetError.
     """
     devs = list(cs.deviations)
-    field_value = cs.values.get(0x0100)
+    values = cs.values
+    field_value = values.get(0x0100)
     if field_value is None:
         raise CommandSetError("element (0000,0100) CommandField is missing", offset=0, tag=0x0100)
     assert isinstance(field_value, int)
-    spec = _BY_FIELD.get(field_value)
+    message = _BY_FIELD.get(field_value)
     prim: DimsePrimitive
-    if spec is None:
-        named: dict[BaseTag, object] = {BaseTag(t): v for t, v in cs.values.items()}
+    if message is None:
+        named: dict[BaseTag, object] = {BaseTag(t): v for t, v in values.items()}
         named.update({BaseTag(t): v for t, v in cs.unknown.items()})
-        prim = OtherCommand(
-            field_value,
-            command_name(field_value),
-            named,
-            data_set,
-        )
+        prim = OtherCommand(field_value, command_name(field_value), named, data_set)
     else:
-        values, spans = cs.values, cs.spans
-        if not values.keys() >= spec.mandatory_set:
-            for tag in spec.mandatory_tags:
-                if tag not in values:
-                    _report(
-                        devs,
-                        strict,
-                        "missing-element",
-                        f"{spec.name} lacks mandatory element {tag_text(tag)}",
-                        None,
-                        tag,
-                    )
-        extras: dict[BaseTag, bytes] = {}
-        if not spans.keys() <= spec.allowed_tags:
-            for tag in sorted(spans.keys() - spec.allowed_tags):
-                extras[BaseTag(tag)] = cs.raw(tag)
-                if tag not in cs.unknown:  # unknown elements were reported by the decoder
-                    _report(
-                        devs,
-                        strict,
-                        "unexpected-element",
-                        f"{spec.name} does not carry element {tag_text(tag)}",
-                        cs.offsets[tag],
-                        tag,
-                    )
-        if spec is C_CANCEL_RQ:
-            prim = C_CANCEL()
-            prim._message_id_being_responded_to = cs.values.get(0x0120)  # type: ignore[assignment]
-            if data_set is not None:
-                _report(
-                    devs,
-                    strict,
-                    "cancel-data-set",
-                    "C-CANCEL-RQ carries a data set (PS3.7 Table 9.3-5)",
-                    None,
-                    0x0800,
-                )
-        else:
-            prim = _to_c_find(cs, spec, devs, strict)
-            if data_set is not None:
-                prim._identifier = data_set
-            elif spec is C_FIND_RQ:
-                _report(
-                    devs,
-                    strict,
-                    "missing-identifier",
-                    "C-FIND-RQ has no Identifier (PS3.7 9.1.2.1)",
-                    None,
-                    0x0800,
-                )
-            if spec is C_FIND_RSP:
-                for problem in prim.status_problems():
-                    _report(
-                        devs,
-                        strict,
-                        "conditional-rule",
-                        f"{spec.name}: {problem} (PS3.4 C.4.1.1.4)",
-                        None,
-                        None,
-                    )
-        prim.extra_elements = extras
+        prim = _known(message, cs, data_set, devs, strict)
     prim.context_id = context_id
     prim.deviations = tuple(devs)
-    prim.command_elements = cs.values
+    prim.command_elements = values
+    return prim
+
+
+def _known(
+    message: Message,
+    cs: CommandSet,
+    data_set: BytesIO | None,
+    devs: list[Deviation],
+    strict: bool,
+) -> DimsePrimitive:
+    values, spans, offsets = cs.values, cs.spans, cs.offsets
+    name = message.name
+    if not values.keys() >= message.mandatory_set:
+        for tag in message.mandatory_tags:
+            if tag not in values:
+                report(
+                    devs,
+                    strict,
+                    "missing-element",
+                    f"{name} lacks mandatory element {tag_text(tag)}",
+                    None,
+                    tag,
+                )
+    extras: dict[BaseTag, bytes] = {}
+    if not spans.keys() <= message.allowed_tags:
+        for tag in sorted(spans.keys() - message.allowed_tags):
+            extras[BaseTag(tag)] = cs.raw(tag)
+            if tag not in cs.unknown:  # unknown elements were reported by the decoder
+                report(
+                    devs,
+                    strict,
+                    "unexpected-element",
+                    f"{name} does not carry element {tag_text(tag)}",
+                    offsets[tag],
+                    tag,
+                )
+    prim = message.primitive()
+    for keyword, slot, tag, vr in message.wire:
+        if tag in values and keyword not in _FIXED:
+            value = _value(keyword, vr, values[tag], devs, strict, offsets[tag], tag)
+            setattr(prim, slot, value)
+    parameter = message.data_set_parameter
+    if data_set is not None:
+        if parameter is None:
+            report(
+                devs,
+                strict,
+                "data-set-not-allowed",
+                f"{name} carries a data set ({message.source}: it has none)",
+                None,
+                0x0800,
+            )
+            prim.extra_data_set = data_set
+        else:
+            setattr(prim, "_" + parameter, data_set)
+    elif message.data_set == M:
+        report(
+            devs,
+            strict,
+            "missing-data-set",
+            f"{name} has no {parameter} ({message.source})",
+            None,
+            0x0800,
+        )
+    if message.is_response:
+        for problem in prim.status_problems():
+            report(devs, strict, "conditional-rule", f"{name}: {problem}", None, None)
+    prim.extra_elements = extras
     return prim

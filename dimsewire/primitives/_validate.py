@@ -16,13 +16,16 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 __all__ = [
-    "check_identifier",
+    "check_ae_title",
+    "check_data_set",
     "check_lo_text",
     "check_message_id",
     "check_priority",
     "check_status",
+    "check_tag_list",
     "check_tags",
     "check_uid",
+    "check_us",
     "uid_problem",
 ]
 
@@ -30,14 +33,19 @@ PRIORITY_NAMES = {0: "medium", 1: "high", 2: "low"}  # PS3.7 9.1.1.1.6 / Annex E
 
 _UID_CHARS = re.compile(r"[0-9.]+\Z")
 _LO_BAD = re.compile(r"[^\x20-\x5b\x5d-\x7e]")  # default repertoire, no backslash (PS3.5 6.2)
+_AE_MAX = 16  # PS3.5 6.2, VR AE
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_message_id(value: object, name: str) -> int | None:
-    """A message ID: an int 0..65535 (US, PS3.7 9.1.1.1.1), or None."""
+def check_us(value: object, name: str) -> int | None:
+    """An unsigned short: an int 0..65535 (VR US, PS3.5 6.2), or None.
+
+    Used for the sub-operation counts (PS3.7 9.1.3.1.5-8), Event Type ID, Action Type ID
+    and Error ID (PS3.7 10.1.1.1.4, 10.1.4.1.4, Annex C), and the Message IDs.
+    """
     if value is None:
         return None
     if not _is_int(value):
@@ -46,6 +54,9 @@ def check_message_id(value: object, name: str) -> int | None:
     if not 0 <= value <= 0xFFFF:
         raise ValueError(f"{name} must be an int from 0 to 65535, not {value}")
     return value
+
+
+check_message_id = check_us  # a Message ID is a US (PS3.7 9.1.1.1.1)
 
 
 def check_status(value: object, name: str = "Status") -> int | None:
@@ -150,17 +161,59 @@ def _one_tag(item: object, name: str, index: int) -> BaseTag:
 
 
 def check_tags(value: object, name: str) -> tuple[BaseTag, ...] | None:
-    """A non-empty list of tags (VR AT, PS3.5 6.2), or None."""
+    """A non-empty list of tags (VR AT, PS3.5 6.2), or None: OffendingElement."""
+    tags = check_tag_list(value, name)
+    if tags == ():
+        raise ValueError(f"{name} must hold at least one tag; use None for no value")
+    return tags
+
+
+def check_tag_list(value: object, name: str) -> tuple[BaseTag, ...] | None:
+    """A list of tags that may be empty, or None: AttributeIdentifierList.
+
+    An empty Attribute Identifier List is sent as a zero-length element and means all
+    attributes (PS3.7 10.1.2.1.3).
+    """
     if value is None:
         return None
     if isinstance(value, (str, bytes, tuple, BaseTag, int)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be a list of tags, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{name} must hold at least one tag; use None for no value")
     return tuple(_one_tag(item, name, i) for i, item in enumerate(value))
 
 
-def check_identifier(value: object, name: str) -> BytesIO | None:
+def check_ae_title(value: object, name: str) -> str | None:
+    """An AE title (VR AE, PS3.5 6.2), or None; returned without its spaces.
+
+    Leading and trailing spaces are not significant (PS3.5 6.2, PS3.8 Table 9-11), so
+    they are dropped; what remains is 1 to 16 characters of the default repertoire
+    without backslash or control characters. bytes are decoded as ASCII.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name} must be ASCII text, not {value!r}") from None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or bytes AE title, not {type(value).__name__}")
+    title = value.strip(" ")
+    if not title:
+        raise ValueError(f"{name} is empty or all spaces: an AE title needs 1 to 16 characters")
+    if len(title) > _AE_MAX:
+        raise ValueError(
+            f"{name} is {len(title)} characters long, more than the 16 allowed for VR AE"
+        )
+    bad = _LO_BAD.search(title)
+    if bad is not None:
+        raise ValueError(
+            f"{name} has {bad.group()!r} at position {bad.start()}: VR AE allows printable "
+            "ASCII without backslash"
+        )
+    return title
+
+
+def check_data_set(value: object, name: str) -> BytesIO | None:
     """An encoded data set: io.BytesIO, or bytes-like (wrapped in a BytesIO), or None."""
     if value is None or isinstance(value, BytesIO):
         return value

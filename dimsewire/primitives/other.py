@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from pydicom.tag import BaseTag
 
@@ -12,7 +13,7 @@ __all__ = ["OtherCommand"]
 
 
 class OtherCommand(DimsePrimitive):
-    """Any DIMSE message other than C-FIND and C-CANCEL, as decoded (PS3.7 Annex E).
+    """A DIMSE message whose command field the standard does not define, as decoded.
 
     It is only produced by decoding; encoding it is not supported.
 
@@ -31,7 +32,6 @@ class OtherCommand(DimsePrimitive):
     """
 
     __slots__ = ("CommandField", "DataSet", "command_name", "elements")
-    _PARAMETERS = ("CommandField", "elements", "DataSet")
 
     def __init__(
         self,
@@ -45,6 +45,19 @@ class OtherCommand(DimsePrimitive):
         self.command_name = command_name
         self.elements = elements
         self.DataSet = DataSet
+
+    def _values(self) -> tuple[Any, ...]:
+        data = None if self.DataSet is None else self.DataSet.getvalue()
+        return (self.CommandField, self.elements, data)
+
+    def __repr__(self) -> str:
+        size = "" if self.DataSet is None else f", DataSet=<{len(self.DataSet.getvalue())} bytes>"
+        return f"OtherCommand({self.command_name}, {len(self.elements)} elements{size})"
+
+    @property
+    def is_response(self) -> bool:
+        """True for a response command field (bit 15 set, PS3.7 Annex E)."""
+        return bool(self.CommandField & 0x8000)
 
     @property
     def msg_type(self) -> str:
