@@ -43,7 +43,7 @@ from .codec.items import (
     UserIdentityRQ,
     UserInformation,
 )
-from .codec.pdus import (
+from .codec.upper_layer import (
     PDU,
     PDV,
     Abort,

@@ -28,7 +28,8 @@ from .codec.events import Event, MessageReceived, PDUReceived
 from .codec.fragmenter import encode_message
 from .codec.identifier import decode_identifier, encode_identifier
 from .codec.items import PresentationContextAC, PresentationContextRQ, UserInformation
-from .codec.pdus import (
+from .codec.stream import DEFAULT_MAX_PDU_LENGTH, Reassembler
+from .codec.upper_layer import (
     PDU,
     Abort,
     AssociateAC,
@@ -39,7 +40,6 @@ from .codec.pdus import (
     ReleaseRQ,
     encode_pdu,
 )
-from .codec.stream import DEFAULT_MAX_PDU_LENGTH, Reassembler
 from .errors import AssociationError, Deviation
 from .primitives import DimsePrimitive
 

@@ -17,8 +17,8 @@ from pydicom.datadict import DicomDictionary
 from strategies import max_pdu_lengths, primitives
 
 from dimsewire import C_CANCEL, C_FIND, encode_message
-from dimsewire.codec import pdu
-from dimsewire.codec._derive import derive_struct, struct_format
+from dimsewire.codec import framing
+from dimsewire.codec._derive import struct_format
 from dimsewire.codec.command_dictionary import COMMAND_ELEMENTS, COMMAND_FIELDS, command_name
 from dimsewire.codec.command_set import ELEMENT, ElementHeader, encode_command_set
 from dimsewire.codec.messages import from_primitive
@@ -48,9 +48,9 @@ def test_command_fields() -> None:
         (ELEMENT["UL"], {}, "<HHLL"),
         (ELEMENT["UI"], {"length": 26}, "<HHL26s"),
         (ELEMENT["AT"], {"length": 8}, "<HHLHHHH"),
-        (pdu.PDUHeader, {}, ">B1xL"),
-        (pdu.PDVItemHeader, {}, ">LBB"),
-        (pdu.SinglePDVHeader, {}, ">B1xLLBB"),
+        (framing.PDUHeader, {}, ">B1xL"),
+        (framing.PDVItemHeader, {}, ">LBB"),
+        (framing.SinglePDVHeader, {}, ">B1xLLBB"),
     ],
     ids=["header", "US", "UL", "UI", "AT", "pdu", "pdv", "single-pdv"],
 )
@@ -132,23 +132,24 @@ def test_pdus_parse_with_the_construct_declaration(
     command, identifier = from_primitive(prim)
     parts = {1: b"", 0: b""}
     for raw in encode_message(prim, 7, max_pdu, pack=pack):
-        parsed = pdu.PDataTF.parse(raw)
-        assert pdu.PDataTF.build(parsed) == raw
+        parsed = framing.PDataTFStructure.parse(raw)
+        assert framing.PDataTFStructure.build(parsed) == raw
         for item in parsed.pdv_items:
             assert item.presentation_context_id == 7
-            parts[item.message_control_header & pdu.COMMAND] += item.fragment
+            parts[item.message_control_header & framing.COMMAND] += item.fragment
     assert parts[1] == command
     assert parts[0] == (b"" if identifier is None else identifier.getvalue())
 
 
 def test_header_structs_are_derived() -> None:
-    assert pdu.SINGLE_PDV_HEADER.pack(4, 8, 4, 1, 3) == pdu.SinglePDVHeader.build(
+    assert framing.SINGLE_PDV_HEADER.pack(4, 8, 4, 1, 3) == framing.SinglePDVHeader.build(
         {
+            "pdu_type": 4,
             "pdu_length": 8,
             "item_length": 4,
             "presentation_context_id": 1,
             "message_control_header": 3,
         }
     )
-    assert derive_struct(pdu.PDataTFHeader).format == ">B1xL"
-    assert struct.calcsize(pdu.PDV_HEADER.format) == 6
+    assert framing.pdu_header(4, 8) == framing.PDUHeader.build({"pdu_type": 4, "pdu_length": 8})
+    assert struct.calcsize(framing.PDV_HEADER.format) == 6

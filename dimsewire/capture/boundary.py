@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from ..codec.assembler import DEFAULT_MAX_MESSAGE_SIZE
-from ..codec.pdu import P_DATA_TF, PDU_HEADER_SIZE, PDU_TYPES, PDV_HEADER_SIZE, RESERVED_BITS
-from ..codec.pdus import ASSOCIATE_FIXED_SIZE, FIXED_BODY_SIZES
+from ..codec.framing import P_DATA_TF, PDU_HEADER_SIZE, PDU_TYPES, PDV_HEADER_SIZE, RESERVED_BITS
 from ..codec.stream import DEFAULT_MAX_CONTROL_PDU_LENGTH
+from ..codec.upper_layer import ASSOCIATE_FIXED_SIZE, FIXED_BODY_SIZES
 
 __all__ = ["MAX_CONTROL", "MAX_MESSAGE", "find_boundary", "plausible"]
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from ..association import Association, Side, State
 from ..codec.dicom_json import identifier_json
 from ..codec.events import MessageReceived, PDUReceived
-from ..codec.pdus import (
+from ..codec.stream import Reassembler
+from ..codec.upper_layer import (
     Abort,
     AssociateAC,
     AssociateRJ,
@@ -29,7 +30,6 @@ from ..codec.pdus import (
     ReleaseRP,
     ReleaseRQ,
 )
-from ..codec.stream import Reassembler
 from ..errors import DecodeError
 from .boundary import MAX_CONTROL, MAX_MESSAGE, find_boundary, plausible
 from .packets import ACK, FIN, RST, SYN, Segment

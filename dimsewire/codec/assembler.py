@@ -14,8 +14,8 @@ from io import BytesIO
 from ..errors import Deviation, FragmentError, MessageTooLargeError
 from ..primitives import DimsePrimitive
 from .command_set import CommandSet, decode_command_set
+from .framing import COMMAND, LAST, RESERVED_BITS
 from .messages import has_data_set, to_primitive
-from .pdu import COMMAND, LAST, RESERVED_BITS
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "MessageAssembler", "Rule"]
 

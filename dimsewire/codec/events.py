@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import Deviation
 from ..primitives import DimsePrimitive
-from .pdus import PDU
+from .upper_layer import PDU
 
 __all__ = ["Event", "MessageReceived", "PDUReceived"]
 
@@ -41,11 +41,11 @@ class PDUReceived:
     Attributes
     ----------
     pdu_type : int
-        0x01 to 0x07 (PS3.8 Table 9-11); 0x04 only with ``pdata_events``.
+        0x01 to 0x07 (PS3.8 9.3.1); 0x04 only with ``pdata_events``.
     name : str
         The PDU's name, e.g. ``"A-ASSOCIATE-RQ"``.
     pdu : PDU
-        The decoded PDU: :class:`~dimsewire.codec.pdus.AssociateRQ`, ``AssociateAC``,
+        The decoded PDU: :class:`~dimsewire.pdus.AssociateRQ`, ``AssociateAC``,
         ``AssociateRJ``, ``ReleaseRQ``, ``ReleaseRP``, ``Abort`` (or ``PDataTF``).
     raw : bytes
         The whole PDU as received, header included.

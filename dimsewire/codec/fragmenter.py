@@ -19,17 +19,17 @@ from collections.abc import Iterator
 from io import BytesIO
 
 from ..primitives import DimsePrimitive
-from .messages import from_primitive
-from .pdu import (
+from .framing import (
     COMMAND,
     LAST,
     P_DATA_TF,
-    PDATA_HEADER,
+    PDU_HEADER,
     PDU_HEADER_SIZE,
     PDV_HEADER,
     PDV_HEADER_SIZE,
     SINGLE_PDV_HEADER,
 )
+from .messages import from_primitive
 
 __all__ = ["encode_message", "encode_message_buffers"]
 
@@ -99,7 +99,7 @@ def _packed(
             room = 0  # using the room saves no PDU
         while start < size:
             if room < 2:
-                yield [PDATA_HEADER.pack(P_DATA_TF, used), *buffers]
+                yield [PDU_HEADER.pack(P_DATA_TF, used), *buffers]
                 buffers, used, room = [], 0, full
             end = min(size, start + room)
             control = flags | LAST if end == size else flags
@@ -108,7 +108,7 @@ def _packed(
             start = end
             room = (limit - used - PDV_HEADER_SIZE) & ~1
     if buffers:
-        yield [PDATA_HEADER.pack(P_DATA_TF, used), *buffers]
+        yield [PDU_HEADER.pack(P_DATA_TF, used), *buffers]
 
 
 def encode_message_buffers(

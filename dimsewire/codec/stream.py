@@ -21,9 +21,16 @@ from ..errors import (
 from ..primitives import DimsePrimitive
 from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
 from .events import Event, MessageReceived, PDUReceived
+from .framing import (
+    P_DATA_TF,
+    PDU_HEADER,
+    PDU_HEADER_SIZE,
+    parse_pdu_header,
+    pdu_name,
+    split_pdv_items,
+)
 from .items import DEFAULT_MAX_ITEMS
-from .pdu import P_DATA_TF, PDU_HEADER, PDU_HEADER_SIZE, parse_pdu_header, pdu_name, split_pdv_items
-from .pdus import PDV, PDataTF, decode_pdu
+from .upper_layer import PDV, PDataTF, decode_pdu
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
 
@@ -85,7 +92,7 @@ class Reassembler:
         Cap on the items and sub-items of one A-ASSOCIATE PDU.
     pdata_events : bool
         Also hand out a :class:`PDUReceived` for each P-DATA-TF PDU (its ``pdu`` a
-        :class:`~dimsewire.codec.pdus.PDataTF` with the PDV items), before the messages
+        :class:`~dimsewire.pdus.PDataTF` with the PDV items), before the messages
         it completes: for tools that show the wire, not for endpoints.
     """
 

@@ -1,9 +1,14 @@
-"""PDU framing and the P-DATA-TF PDU with its PDV items (PS3.8 9.3.1, 9.3.5, Annex E).
+"""PDU framing: the 6-byte PDU header, the PDU types, and P-DATA-TF's PDV items.
 
-Every PDU starts with a 6-byte header: PDU type, a reserved byte, and the big-endian
-length of the rest. A P-DATA-TF PDU's rest is a list of PDV items, each a 4-byte item
-length, the presentation context ID, and the PDV: a message control header byte
-(Annex E.2) followed by a fragment of a command set or data set.
+Every PDU starts with a 6-byte header (PS3.8 9.3.1, and the first three fields of each
+PDU's table): PDU type, a reserved byte, and the big-endian length of the rest. A
+P-DATA-TF PDU's rest is a list of PDV items (PS3.8 9.3.5, Tables 9-22 and 9-23), each
+a 4-byte item length, the presentation context ID, and the PDV: a message control
+header byte (Annex E.2) followed by a fragment of a command set or data set.
+
+The header and PDV item are declared once below with construct; the hot paths use
+``struct`` formats derived from those declarations (:mod:`dimsewire.codec._derive`).
+The seven PDUs as objects live in :mod:`dimsewire.codec.upper_layer`.
 """
 
 from __future__ import annotations
@@ -14,48 +19,58 @@ from ..errors import PDUError, nbytes
 from ._derive import derive_struct
 
 __all__ = [
+    "A_ABORT",
+    "A_ASSOCIATE_AC",
+    "A_ASSOCIATE_RJ",
+    "A_ASSOCIATE_RQ",
+    "A_RELEASE_RP",
+    "A_RELEASE_RQ",
     "COMMAND",
     "LAST",
     "PDU_TYPES",
+    "P_DATA_TF",
     "RESERVED_BITS",
     "PDUHeader",
     "PDVItem",
     "PDVItemHeader",
-    "PDataTF",
-    "PDataTFHeader",
+    "PDataTFStructure",
     "parse_pdu_header",
+    "pdu_header",
+    "pdu_name",
     "split_pdv_items",
 ]
 
-#: PDU types of PS3.8 9.3, Table 9-11.
+# The PDU types: PS3.8 9.3.1 lists the seven PDUs; each one's table gives its type value.
+A_ASSOCIATE_RQ = 0x01  # Table 9-11
+A_ASSOCIATE_AC = 0x02  # Table 9-17
+A_ASSOCIATE_RJ = 0x03  # Table 9-21
+P_DATA_TF = 0x04  # Table 9-22
+A_RELEASE_RQ = 0x05  # Table 9-24
+A_RELEASE_RP = 0x06  # Table 9-25
+A_ABORT = 0x07  # Table 9-26
+
+#: The seven PDU types of PS3.8 9.3.1, by type value.
 PDU_TYPES: dict[int, str] = {
-    0x01: "A-ASSOCIATE-RQ",
-    0x02: "A-ASSOCIATE-AC",
-    0x03: "A-ASSOCIATE-RJ",
-    0x04: "P-DATA-TF",
-    0x05: "A-RELEASE-RQ",
-    0x06: "A-RELEASE-RP",
-    0x07: "A-ABORT",
+    A_ASSOCIATE_RQ: "A-ASSOCIATE-RQ",
+    A_ASSOCIATE_AC: "A-ASSOCIATE-AC",
+    A_ASSOCIATE_RJ: "A-ASSOCIATE-RJ",
+    P_DATA_TF: "P-DATA-TF",
+    A_RELEASE_RQ: "A-RELEASE-RQ",
+    A_RELEASE_RP: "A-RELEASE-RP",
+    A_ABORT: "A-ABORT",
 }
-P_DATA_TF = 0x04
 
 # Message control header bits, PS3.8 Annex E.2.
 COMMAND = 0x01  # bit 0: 1 = command information, 0 = data set information
 LAST = 0x02  # bit 1: 1 = last fragment of the command set or data set
 RESERVED_BITS = 0xFC  # bits 2-7: sent as 0, not tested on receipt
 
-# PS3.8 9.3.1: the header common to every PDU.
+# PS3.8 9.3.1 and bytes 1-6 of Tables 9-11, 9-17, 9-21, 9-22, 9-24 to 9-26: the header
+# every PDU starts with.
 PDUHeader = c.Struct(
     "pdu_type" / c.Int8ub,  # 01H..07H
     "reserved" / c.Padding(1),  # 00H, not tested
     "pdu_length" / c.Int32ub,  # bytes that follow
-)
-
-# PS3.8 Table 9-22: P-DATA-TF PDU fields before the PDV items.
-PDataTFHeader = c.Struct(
-    "pdu_type" / c.Const(P_DATA_TF, c.Int8ub),
-    "reserved" / c.Padding(1),
-    "pdu_length" / c.Int32ub,  # length of the PDV items
 )
 
 # PS3.8 Table 9-23: Presentation Data Value item, up to the fragment.
@@ -65,25 +80,31 @@ PDVItemHeader = c.Struct(
     "message_control_header" / c.Int8ub,  # Annex E.2
 )
 
+# PS3.8 Table 9-23: a whole PDV item.
 PDVItem = c.Struct(
     *PDVItemHeader.subcons,
     "fragment" / c.Bytes(c.this.item_length - 2),
 )
 
-PDataTF = c.Struct(
-    *PDataTFHeader.subcons,
+# PS3.8 Table 9-22: a whole P-DATA-TF PDU (type 04H), its PDV items filling its length.
+PDataTFStructure = c.Struct(
+    *PDUHeader.subcons,
     "pdv_items" / c.FixedSized(c.this.pdu_length, c.GreedyRange(PDVItem)),
 )
 
 # A P-DATA-TF PDU carrying one PDV item: the two headers packed at once.
-SinglePDVHeader = c.Struct(*PDataTFHeader.subcons, *PDVItemHeader.subcons)
+SinglePDVHeader = c.Struct(*PDUHeader.subcons, *PDVItemHeader.subcons)
 
 PDU_HEADER = derive_struct(PDUHeader)  # >BxI
-PDATA_HEADER = derive_struct(PDataTFHeader)  # >BxI, type 04H
 PDV_HEADER = derive_struct(PDVItemHeader)  # >IBB
 SINGLE_PDV_HEADER = derive_struct(SinglePDVHeader)  # >BxIIBB
 PDU_HEADER_SIZE = PDU_HEADER.size
 PDV_HEADER_SIZE = PDV_HEADER.size
+
+
+def pdu_header(pdu_type: int, length: int) -> bytes:
+    """The 6-byte header of a PDU of `pdu_type` whose body is `length` bytes."""
+    return PDU_HEADER.pack(pdu_type, length)
 
 
 def pdu_name(pdu_type: int) -> str:
@@ -96,7 +117,7 @@ def parse_pdu_header(
 ) -> tuple[int, int]:
     """(PDU type, PDU length) from the 6 bytes at `pos` of `header`.
 
-    Raises PDUError for a type PS3.8 9.3 does not define, at `offset` (the header's
+    Raises PDUError for a type PS3.8 9.3.1 does not define, at `offset` (the header's
     offset in the stream; `pos` if not given); the caller checks lengths.
     """
     pdu_type, length = PDU_HEADER.unpack_from(header, pos)

@@ -1,9 +1,9 @@
-"""The seven Upper Layer PDUs as objects, and their bytes both ways (PS3.8 9.3).
+"""The seven Upper Layer PDUs as objects, and their bytes both ways (PS3.8 9.3.2-9.3.8).
 
 :func:`decode_pdu` turns one whole PDU into an object and :func:`encode_pdu` (or the
 objects' ``encode()``) does the reverse; for every valid PDU the two are exact
-inverses. The A-ASSOCIATE items live in :mod:`dimsewire.codec.items`; the P-DATA-TF
-framing and its PDV items in :mod:`dimsewire.codec.pdu`, whose declarations
+inverses. The A-ASSOCIATE items live in :mod:`dimsewire.codec.items`; the PDU header
+and the P-DATA-TF PDV items in :mod:`dimsewire.codec.framing`, whose declarations
 :class:`PDataTF` shares.
 
 The fixed fields each PDU type declares with construct below: reserved fields are
@@ -13,6 +13,7 @@ sent as 00H and not tested on receipt; a body of the wrong size for its type is 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
@@ -20,6 +21,23 @@ from typing import Any, ClassVar, TypeAlias
 import construct as c
 
 from ..errors import PDUError, TruncatedError, nbytes
+from .framing import (
+    A_ABORT,
+    A_ASSOCIATE_AC,
+    A_ASSOCIATE_RJ,
+    A_ASSOCIATE_RQ,
+    A_RELEASE_RP,
+    A_RELEASE_RQ,
+    COMMAND,
+    LAST,
+    P_DATA_TF,
+    PDU_HEADER_SIZE,
+    PDVItem,
+    parse_pdu_header,
+    pdu_header,
+    pdu_name,
+    split_pdv_items,
+)
 from .items import (
     DEFAULT_MAX_ITEMS,
     ApplicationContext,
@@ -32,15 +50,6 @@ from .items import (
     UserInformation,
     decode_items,
     encode_items,
-)
-from .pdu import (
-    COMMAND,
-    LAST,
-    PDU_HEADER_SIZE,
-    PDVItem,
-    parse_pdu_header,
-    pdu_name,
-    split_pdv_items,
 )
 
 __all__ = [
@@ -85,14 +94,14 @@ AbortFields = c.Struct(
     "reason_diag" / c.Int8ub,
 )
 
-_FIXED_BODY = {0x03: AssociateRJFields, 0x05: ReleaseFields, 0x06: ReleaseFields, 0x07: AbortFields}
+_FIXED_BODY = {
+    A_ASSOCIATE_RJ: AssociateRJFields,
+    A_RELEASE_RQ: ReleaseFields,
+    A_RELEASE_RP: ReleaseFields,
+    A_ABORT: AbortFields,
+}
 #: Body size of each fixed-size PDU type (4 bytes each, PS3.8 Tables 9-21, 9-24 to 9-26).
 FIXED_BODY_SIZES = {pdu_type: decl.sizeof() for pdu_type, decl in _FIXED_BODY.items()}
-_PDU_HEADER = c.Struct("pdu_type" / c.Int8ub, "reserved" / c.Padding(1), "pdu_length" / c.Int32ub)
-
-
-def _header(pdu_type: int, length: int) -> bytes:
-    return bytes(_PDU_HEADER.build({"pdu_type": pdu_type, "pdu_length": length}))
 
 
 def _ae_title(raw: bytes) -> str:
@@ -190,7 +199,7 @@ class _Associate:
                 encode_items(self.items),
             )
         )
-        return _header(self.pdu_type, len(body)) + body
+        return pdu_header(self.pdu_type, len(body)) + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +218,7 @@ class AssociateRQ(_Associate):
         1 (bit 0 of the field).
     """
 
-    pdu_type: ClassVar[int] = 0x01
+    pdu_type: ClassVar[int] = A_ASSOCIATE_RQ
 
     @property
     def presentation_contexts(self) -> tuple[PresentationContextRQ, ...]:
@@ -225,7 +234,7 @@ class AssociateAC(_Associate):
     (PS3.8 Table 9-17); they are kept here as read.
     """
 
-    pdu_type: ClassVar[int] = 0x02
+    pdu_type: ClassVar[int] = A_ASSOCIATE_AC
 
     @property
     def presentation_contexts(self) -> tuple[PresentationContextAC, ...]:
@@ -241,7 +250,7 @@ class AssociateRJ:
     source: int
     reason: int
 
-    pdu_type: ClassVar[int] = 0x03
+    pdu_type: ClassVar[int] = A_ASSOCIATE_RJ
 
     @property
     def result_name(self) -> str:
@@ -269,7 +278,7 @@ class AssociateRJ:
 class ReleaseRQ:
     """A-RELEASE-RQ PDU (05H), PS3.8 9.3.6."""
 
-    pdu_type: ClassVar[int] = 0x05
+    pdu_type: ClassVar[int] = A_RELEASE_RQ
 
     def encode(self) -> bytes:
         """The whole PDU."""
@@ -280,7 +289,7 @@ class ReleaseRQ:
 class ReleaseRP:
     """A-RELEASE-RP PDU (06H), PS3.8 9.3.7."""
 
-    pdu_type: ClassVar[int] = 0x06
+    pdu_type: ClassVar[int] = A_RELEASE_RP
 
     def encode(self) -> bytes:
         """The whole PDU."""
@@ -302,7 +311,7 @@ class Abort:
     source: int = 0
     reason: int = 0
 
-    pdu_type: ClassVar[int] = 0x07
+    pdu_type: ClassVar[int] = A_ABORT
 
     @property
     def source_name(self) -> str:
@@ -349,7 +358,7 @@ class PDataTF:
 
     pdvs: tuple[PDV, ...] = field(default_factory=tuple)
 
-    pdu_type: ClassVar[int] = 0x04
+    pdu_type: ClassVar[int] = P_DATA_TF
 
     def encode(self) -> bytes:
         """The whole PDU."""
@@ -364,7 +373,7 @@ class PDataTF:
             )
             for pdv in self.pdvs
         )
-        return _header(self.pdu_type, len(body)) + body
+        return pdu_header(self.pdu_type, len(body)) + body
 
 
 PDU: TypeAlias = AssociateRQ | AssociateAC | AssociateRJ | PDataTF | ReleaseRQ | ReleaseRP | Abort
@@ -376,7 +385,7 @@ def _encode_fixed(pdu_type: int, **fields: int) -> bytes:
         body = bytes(decl.build(fields))
     except (c.ConstructError, OverflowError) as err:
         raise ValueError(f"{pdu_name(pdu_type)} field out of range: {err}") from None
-    return _header(pdu_type, len(body)) + body
+    return pdu_header(pdu_type, len(body)) + body
 
 
 def encode_pdu(pdu: PDU) -> bytes:
@@ -390,7 +399,7 @@ def encode_pdu(pdu: PDU) -> bytes:
     """
     try:
         return pdu.encode()
-    except c.ConstructError as err:
+    except (c.ConstructError, struct.error) as err:
         raise ValueError(f"{pdu_name(pdu.pdu_type)} cannot be encoded: {err}") from None
 
 
@@ -431,9 +440,9 @@ def decode_pdu(
         )
     body = raw[PDU_HEADER_SIZE:]
     base = offset + PDU_HEADER_SIZE
-    if pdu_type in (0x01, 0x02):
+    if pdu_type in (A_ASSOCIATE_RQ, A_ASSOCIATE_AC):
         return _decode_associate(pdu_type, body, base, max_items)
-    if pdu_type == 0x04:
+    if pdu_type == P_DATA_TF:
         pdvs, fault = split_pdv_items(memoryview(body), base)
         if fault is not None:
             raise fault
@@ -446,11 +455,11 @@ def decode_pdu(
             offset=offset,
         )
     value = decl.parse(body)
-    if pdu_type == 0x03:
+    if pdu_type == A_ASSOCIATE_RJ:
         return AssociateRJ(value.result, value.source, value.reason_diag)
-    if pdu_type == 0x07:
+    if pdu_type == A_ABORT:
         return Abort(value.source, value.reason_diag)
-    return ReleaseRQ() if pdu_type == 0x05 else ReleaseRP()
+    return ReleaseRQ() if pdu_type == A_RELEASE_RQ else ReleaseRP()
 
 
 def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> PDU:
@@ -458,7 +467,7 @@ def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> 
         raise PDUError(
             f"{pdu_name(pdu_type)} body of {nbytes(len(body))} is shorter than its "
             f"{ASSOCIATE_FIXED_SIZE} bytes of fixed fields "
-            f"(PS3.8 Table {'9-11' if pdu_type == 0x01 else '9-17'})",
+            f"(PS3.8 Table {'9-11' if pdu_type == A_ASSOCIATE_RQ else '9-17'})",
             offset=base - PDU_HEADER_SIZE,
         )
     fixed: Any = AssociateFixedFields.parse(body)
@@ -470,7 +479,7 @@ def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> 
             max_items=max_items,
         )
     )
-    cls = AssociateRQ if pdu_type == 0x01 else AssociateAC
+    cls = AssociateRQ if pdu_type == A_ASSOCIATE_RQ else AssociateAC
     return cls(
         _ae_title(fixed.called_ae_title),
         _ae_title(fixed.calling_ae_title),
