@@ -5,7 +5,7 @@ This package knows nothing of bytes; :mod:`dimsewire.codec` puts primitives on t
 
 from .base import (
     DimsePrimitive,
-    status_info,  # TEMP
+    status_info,
 )
 from .dimse_c import C_CANCEL, C_ECHO, C_FIND, C_GET, C_MOVE, C_STORE
 from .dimse_n import N_ACTION, N_CREATE, N_DELETE, N_EVENT_REPORT, N_GET, N_SET

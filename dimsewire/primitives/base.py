@@ -33,14 +33,7 @@ from ._validate import (
     check_us,
     uid_problem,
 )
-from .status import StatusCategory
-from .status import c_find_status as _cf
-from .status import general_status as _gs
-
-
-def status_info(service: str, code: int):  # type: ignore[no-untyped-def]  # TEMP
-    return _cf(code) if service == "C-FIND" else _gs(code)
-
+from .status import StatusCategory, status_info
 
 __all__ = ["DATA_SET_PARAMETERS", "STATUS_DETAILS", "DimsePrimitive", "Parameter"]
 

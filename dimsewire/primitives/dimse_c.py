@@ -10,8 +10,8 @@ mandatory parameters.
 
 from __future__ import annotations
 
-from .base import DimsePrimitive, slots, status_info
-from .status import StatusCategory
+from .base import DimsePrimitive, slots
+from .status import StatusCategory, status_info
 
 __all__ = ["C_CANCEL", "C_ECHO", "C_FIND", "C_GET", "C_MOVE", "C_STORE"]
 
