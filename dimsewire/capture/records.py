@@ -27,10 +27,14 @@ def uid_name(uid: str | None) -> str | None:
 
 
 def data_set(prim: DimsePrimitive) -> bytes | None:
-    """The bytes of the message's data set (Identifier), None if it has none."""
-    data = getattr(prim, "Identifier", None)
-    if data is None and isinstance(prim, OtherCommand):
+    """The bytes of the message's data set, whatever its parameter; None if it has none."""
+    if isinstance(prim, OtherCommand):
         data = prim.DataSet
+    else:
+        name = prim.RESPONSE_DATA_SET if prim.is_response else prim.REQUEST_DATA_SET
+        data = None if name is None else getattr(prim, name)
+        if data is None:
+            data = prim.extra_data_set
     return None if data is None else bytes(data.getvalue())
 
 

@@ -18,7 +18,8 @@ class MessageReceived:
     Attributes
     ----------
     primitive : DimsePrimitive
-        C_FIND, C_CANCEL or OtherCommand, with ``context_id`` set.
+        The service's primitive (or OtherCommand for an undefined command field),
+        with ``context_id`` set.
     context_id : int
         The presentation context the message travelled on.
     deviations : tuple of Deviation

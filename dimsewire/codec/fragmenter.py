@@ -145,8 +145,9 @@ def encode_message(
 
     Parameters
     ----------
-    primitive : C_FIND or C_CANCEL
-        The message; a C_FIND with a Status is sent as a C-FIND-RSP.
+    primitive : DimsePrimitive
+        The message: any DIMSE primitive but OtherCommand; one with a Status is sent as
+        the service's response (e.g. a C_STORE with a Status as a C-STORE-RSP).
     context_id : int
         The accepted presentation context, an odd number from 1 to 255.
     max_pdu_length : int

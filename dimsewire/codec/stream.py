@@ -303,8 +303,9 @@ def decode_message(
 
     Returns
     -------
-    C_FIND, C_CANCEL or OtherCommand
-        With ``context_id`` set.
+    DimsePrimitive
+        The service's primitive (C_ECHO, C_STORE, ... N_DELETE), or OtherCommand for a
+        command field the standard does not define; with ``context_id`` set.
 
     Raises
     ------
