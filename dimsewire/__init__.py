@@ -27,7 +27,7 @@ from .codec import (
     encode_message_buffers,
 )
 from .codec.identifier import decode_identifier, encode_identifier
-from .codec.items import (
+from .codec.item_objects import (
     ApplicationContext,
     AsyncOperationsWindow,
     ImplementationClassUID,

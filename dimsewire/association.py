@@ -27,7 +27,7 @@ from pydicom import Dataset
 from .codec.events import Event, MessageReceived, PDUReceived
 from .codec.fragmenter import encode_message
 from .codec.identifier import decode_identifier, encode_identifier
-from .codec.items import PresentationContextAC, PresentationContextRQ, UserInformation
+from .codec.item_objects import PresentationContextAC, PresentationContextRQ, UserInformation
 from .codec.stream import DEFAULT_MAX_PDU_LENGTH, Reassembler
 from .codec.upper_layer import (
     PDU,

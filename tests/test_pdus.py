@@ -1230,3 +1230,31 @@ def test_user_identity_is_named_and_its_passcode_never_printed() -> None:
     assert identity.identity_type_name == "Username and passcode"
     assert "s3cret" not in repr(identity)
     assert UserIdentityRQ(9, False, b"x").identity_type_name == "unknown type 9"
+
+
+# --- encoding errors name the item or the field ------------------------------------------
+
+
+def test_a_field_out_of_range_names_its_item() -> None:
+    rq = AssociateRQ("SCP", "SCU", (UserInformation((RoleSelection("1.2", 256, 0),)),))
+    with pytest.raises(ValueError, match=r"^SCP/SCU Role Selection sub-item \(54H\) cannot be"):
+        encode_pdu(rq)  # PS3.7 Table D.3-9: the SCU-role field is one byte
+
+
+def test_text_that_is_not_latin_1_names_its_field() -> None:
+    rq = AssociateRQ("SCP", "SCU", (ApplicationContext("1.2.\u20ac"),))
+    with pytest.raises(ValueError, match="Latin-1") as err:
+        encode_pdu(rq)
+    assert str(err.value) == "application context name must be Latin-1 text, not '1.2.\u20ac'"
+
+
+def test_a_sub_item_among_the_items_and_an_item_among_the_sub_items_are_refused() -> None:
+    with pytest.raises(TypeError) as err:
+        encode_pdu(AssociateRQ("SCP", "SCU", (MaximumLength(1),)))  # type: ignore[arg-type]
+    assert str(err.value) == "not an A-ASSOCIATE item: MaximumLength(max_length=1)"
+    info = UserInformation((ApplicationContext(),))  # type: ignore[arg-type]
+    with pytest.raises(TypeError) as err:
+        encode_pdu(AssociateRQ("SCP", "SCU", (info,)))
+    assert str(err.value) == (
+        "not a User Information sub-item: ApplicationContext(name='1.2.840.10008.3.1.1.1')"
+    )

@@ -9,7 +9,7 @@ from pydicom import config
 from pydicom.uid import UID
 
 from ..codec.command_dictionary import command_name
-from ..codec.items import UserInformation
+from ..codec.item_objects import UserInformation
 from ..primitives import DimsePrimitive, OtherCommand, general_status, status_info
 
 __all__ = ["Record", "data_set", "message_fields", "uid_name", "user_information_fields"]

@@ -1,10 +1,12 @@
-"""The items and sub-items of A-ASSOCIATE-RQ and -AC PDUs (PS3.8 9.3.2, 9.3.3, Annex D;
-PS3.7 D.3.3).
+"""The bytes of A-ASSOCIATE-RQ and -AC items and sub-items (PS3.8 9.3.2, 9.3.3, Annex D;
+PS3.7 D.3.3), both ways.
 
 Every item is a 1-byte item type, a reserved byte and a 2-byte big-endian item length,
-followed by that many bytes. Each item type is declared once below with construct; a
-walker frames the items of a list by their 4-byte header and hands each one, cut to its
-exact extent, to its declaration, so that an error names the item and its offset.
+followed by that many bytes. Each item and sub-item type has one row in the table
+below: its PS3 table's construct declaration, the object it decodes to (from
+:mod:`dimsewire.codec.item_objects`), and both conversions. A walker frames the items
+of a list by their 4-byte header and hands each one, cut to its exact extent, to its
+row, so that an error names the item and its offset.
 
 Decoding keeps the wire order and keeps items of unknown type as raw bytes, so that
 encoding a decoded list gives back the same bytes. Text fields are read and written as
@@ -16,35 +18,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 import construct as c
 
 from ..errors import ItemError, nbytes
 from ._derive import derive_struct
+from .item_objects import (
+    ApplicationContext,
+    AsyncOperationsWindow,
+    ImplementationClassUID,
+    ImplementationVersionName,
+    Item,
+    MaximumLength,
+    PresentationContextAC,
+    PresentationContextRQ,
+    RoleSelection,
+    SOPClassCommonExtendedNegotiation,
+    SOPClassExtendedNegotiation,
+    SubItem,
+    UnknownItem,
+    UserIdentityAC,
+    UserIdentityRQ,
+    UserInformation,
+)
 
-__all__ = [
-    "ApplicationContext",
-    "AsyncOperationsWindow",
-    "ImplementationClassUID",
-    "ImplementationVersionName",
-    "Item",
-    "MaximumLength",
-    "PresentationContextAC",
-    "PresentationContextRQ",
-    "RoleSelection",
-    "SOPClassCommonExtendedNegotiation",
-    "SOPClassExtendedNegotiation",
-    "SubItem",
-    "UnknownItem",
-    "UserIdentityAC",
-    "UserIdentityRQ",
-    "UserInformation",
-    "decode_items",
-    "encode_items",
-]
+__all__ = ["DEFAULT_MAX_ITEMS", "ItemHeader", "decode_items", "encode_items", "item_name"]
 
-# PS3.8 9.3.2.2: the header every item and sub-item starts with.
+# PS3.8 9.3.2.1-9.3.2.3: the header every item and sub-item starts with.
 ItemHeader = c.Struct(
     "item_type" / c.Int8ub,
     "reserved" / c.Padding(1),  # 00H, not tested
@@ -54,6 +55,10 @@ ITEM_HEADER = derive_struct(ItemHeader)  # >BxH
 ITEM_HEADER_SIZE = ITEM_HEADER.size
 
 _Text = c.Prefixed(c.Int16ub, c.GreedyBytes)  # a 2-byte length, then that many bytes
+
+#: Default cap on the items and sub-items of one A-ASSOCIATE PDU (128 presentation
+#: contexts of 1 + 16 sub-items each, and the User Information sub-items, stay below it).
+DEFAULT_MAX_ITEMS = 4096
 
 
 def _item(item_type: int, *fields: Any) -> c.Struct:
@@ -65,385 +70,15 @@ def _item(item_type: int, *fields: Any) -> c.Struct:
     )
 
 
-# PS3.8 Table 9-12: Application Context item.
-ApplicationContextItem = _item(
-    0x10,
-    "application_context_name" / c.GreedyBytes,
-)
-# PS3.8 Table 9-13: Presentation Context item (A-ASSOCIATE-RQ).
-PresentationContextRQItem = _item(
-    0x20,
-    "presentation_context_id" / c.Int8ub,
-    "reserved" / c.Padding(3),
-    "sub_items" / c.GreedyBytes,  # one Abstract Syntax, one or more Transfer Syntax
-)
-# PS3.8 Table 9-18: Presentation Context item (A-ASSOCIATE-AC).
-PresentationContextACItem = _item(
-    0x21,
-    "presentation_context_id" / c.Int8ub,
-    "reserved" / c.Padding(1),
-    "result_reason" / c.Int8ub,
-    "reserved2" / c.Padding(1),
-    "sub_items" / c.GreedyBytes,  # one Transfer Syntax sub-item
-)
-# PS3.8 Table 9-14: Abstract Syntax sub-item.
-AbstractSyntaxSubItem = _item(0x30, "abstract_syntax_name" / c.GreedyBytes)
-# PS3.8 Tables 9-15 and 9-19: Transfer Syntax sub-item.
-TransferSyntaxSubItem = _item(0x40, "transfer_syntax_name" / c.GreedyBytes)
-# PS3.8 Table 9-16: User Information item.
-UserInformationItem = _item(0x50, "user_data" / c.GreedyBytes)
-# PS3.8 Table D.1-1: Maximum Length sub-item.
-MaximumLengthSubItem = _item(0x51, "maximum_length_received" / c.Int32ub)
-# PS3.7 Table D.3-1: Implementation Class UID sub-item.
-ImplementationClassUIDSubItem = _item(0x52, "implementation_class_uid" / c.GreedyBytes)
-# PS3.7 Table D.3-7: Asynchronous Operations Window sub-item.
-AsyncOperationsWindowSubItem = _item(
-    0x53,
-    "maximum_number_operations_invoked" / c.Int16ub,
-    "maximum_number_operations_performed" / c.Int16ub,
-)
-# PS3.7 Table D.3-9: SCP/SCU Role Selection sub-item.
-RoleSelectionSubItem = _item(
-    0x54,
-    "sop_class_uid" / _Text,
-    "scu_role" / c.Int8ub,
-    "scp_role" / c.Int8ub,
-)
-# PS3.7 Table D.3-3: Implementation Version Name sub-item.
-ImplementationVersionNameSubItem = _item(0x55, "implementation_version_name" / c.GreedyBytes)
-# PS3.7 Table D.3-11: SOP Class Extended Negotiation sub-item.
-SOPClassExtendedNegotiationSubItem = _item(
-    0x56,
-    "sop_class_uid" / _Text,
-    "service_class_application_information" / c.GreedyBytes,
-)
-# PS3.7 Table D.3-12: SOP Class Common Extended Negotiation sub-item (the reserved byte
-# is the sub-item version, 0).
-SOPClassCommonExtendedNegotiationSubItem = _item(
-    0x57,
-    "sop_class_uid" / _Text,
-    "service_class_uid" / _Text,
-    # a list of 2-byte-length-prefixed UIDs that must fill its own 2-byte length exactly:
-    # GreedyRange alone would stop at a stray byte and drop it unnoticed
-    "related_general_sop_class_identification"
-    / c.Prefixed(c.Int16ub, c.FocusedSeq("uids", "uids" / c.GreedyRange(_Text), c.Terminated)),
-)
-# PS3.7 Table D.3-14: User Identity sub-item (A-ASSOCIATE-RQ).
-UserIdentityRQSubItem = _item(
-    0x58,
-    "user_identity_type" / c.Int8ub,
-    "positive_response_requested" / c.Int8ub,
-    "primary_field" / _Text,
-    "secondary_field" / _Text,
-)
-# PS3.7 Table D.3-15: User Identity sub-item (A-ASSOCIATE-AC).
-UserIdentityACSubItem = _item(0x59, "server_response" / _Text)
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("latin-1")
-
-
 def _uid(raw: bytes) -> str:
     return raw[:-1].decode("latin-1") if raw.endswith(b"\0") else raw.decode("latin-1")
 
 
 def _raw(text: str, field: str) -> bytes:
     try:
-        return text.encode("latin-1")
+        return str(text).encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError(f"{field} must be Latin-1 text, not {text!r}") from None
-
-
-#: Presentation context results, PS3.8 Table 9-18.
-RESULTS: dict[int, str] = {
-    0: "acceptance",
-    1: "user-rejection",
-    2: "no-reason (provider rejection)",
-    3: "abstract-syntax-not-supported (provider rejection)",
-    4: "transfer-syntaxes-not-supported (provider rejection)",
-}
-
-#: User identity types, PS3.7 Table D.3-14.
-USER_IDENTITY_TYPES: dict[int, str] = {
-    1: "Username",
-    2: "Username and passcode",
-    3: "Kerberos Service ticket",
-    4: "SAML Assertion",
-    5: "JSON Web Token (JWT)",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationContext:
-    """Application Context item (10H), PS3.8 9.3.2.1; DICOM's is 1.2.840.10008.3.1.1.1."""
-
-    name: str = "1.2.840.10008.3.1.1.1"
-
-
-@dataclass(frozen=True, slots=True)
-class PresentationContextRQ:
-    """Presentation Context item (20H) of an A-ASSOCIATE-RQ, PS3.8 9.3.2.2.
-
-    Attributes
-    ----------
-    context_id : int
-        Odd, 1 to 255.
-    abstract_syntax : str
-        The SOP Class UID proposed.
-    transfer_syntaxes : tuple of str
-        The transfer syntax UIDs proposed, in order of preference.
-    """
-
-    context_id: int
-    abstract_syntax: str
-    transfer_syntaxes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PresentationContextAC:
-    """Presentation Context item (21H) of an A-ASSOCIATE-AC, PS3.8 9.3.3.2.
-
-    Attributes
-    ----------
-    context_id : int
-        The ID from the request.
-    result : int
-        0 acceptance, 1 user-rejection, 2 no-reason, 3 abstract syntax not supported,
-        4 transfer syntaxes not supported (Table 9-18).
-    transfer_syntax : str or None
-        The accepted transfer syntax. Only meaningful when `result` is 0: PS3.8 says
-        the sub-item "shall not be tested" otherwise, though it is always present on
-        the wire (DCMTK puts Implicit VR Little Endian there). None when absent.
-    """
-
-    context_id: int
-    result: int
-    transfer_syntax: str | None
-
-    @property
-    def accepted(self) -> bool:
-        """Result 0, acceptance."""
-        return self.result == 0
-
-    @property
-    def result_name(self) -> str:
-        """The result's meaning, from PS3.8 Table 9-18."""
-        return RESULTS.get(self.result, f"unknown result {self.result}")
-
-
-@dataclass(frozen=True, slots=True)
-class MaximumLength:
-    """Maximum Length sub-item (51H), PS3.8 D.1: the largest P-DATA-TF PDU variable
-    field the sender will receive; 0 means no limit."""
-
-    max_length: int
-
-
-@dataclass(frozen=True, slots=True)
-class ImplementationClassUID:
-    """Implementation Class UID sub-item (52H), PS3.7 D.3.3.2."""
-
-    uid: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImplementationVersionName:
-    """Implementation Version Name sub-item (55H), PS3.7 D.3.3.2: 1 to 16 characters."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class AsyncOperationsWindow:
-    """Asynchronous Operations Window sub-item (53H), PS3.7 D.3.3.3; 0 means unlimited."""
-
-    invoked: int
-    performed: int
-
-
-@dataclass(frozen=True, slots=True)
-class RoleSelection:
-    """SCP/SCU Role Selection sub-item (54H), PS3.7 D.3.3.4 (roles 0 or 1)."""
-
-    sop_class_uid: str
-    scu_role: int
-    scp_role: int
-
-
-@dataclass(frozen=True, slots=True)
-class SOPClassExtendedNegotiation:
-    """SOP Class Extended Negotiation sub-item (56H), PS3.7 D.3.3.5."""
-
-    sop_class_uid: str
-    application_information: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class SOPClassCommonExtendedNegotiation:
-    """SOP Class Common Extended Negotiation sub-item (57H), PS3.7 D.3.3.6."""
-
-    sop_class_uid: str
-    service_class_uid: str
-    related_general_sop_classes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class UserIdentityRQ:
-    """User Identity sub-item (58H) of an A-ASSOCIATE-RQ, PS3.7 D.3.3.7.1.
-
-    Attributes
-    ----------
-    identity_type : int
-        1 username, 2 username and passcode, 3 Kerberos, 4 SAML, 5 JWT.
-    positive_response_requested : bool
-        Whether the acceptor is asked to answer with a User Identity sub-item (59H).
-    primary_field, secondary_field : bytes
-        Username (or ticket, assertion, token) and passcode; the secondary field is
-        empty unless `identity_type` is 2.
-    """
-
-    identity_type: int
-    positive_response_requested: bool
-    primary_field: bytes
-    secondary_field: bytes = b""
-
-    @property
-    def identity_type_name(self) -> str:
-        """The user identity type's meaning (PS3.7 Table D.3-14)."""
-        return USER_IDENTITY_TYPES.get(self.identity_type, f"unknown type {self.identity_type}")
-
-    def __repr__(self) -> str:  # never print a passcode
-        secret = "<hidden>" if self.secondary_field else "b''"
-        return (
-            f"UserIdentityRQ(identity_type={self.identity_type}, positive_response_requested="
-            f"{self.positive_response_requested}, primary_field={self.primary_field!r}, "
-            f"secondary_field={secret})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class UserIdentityAC:
-    """User Identity sub-item (59H) of an A-ASSOCIATE-AC, PS3.7 D.3.3.7.2."""
-
-    server_response: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownItem:
-    """An item or sub-item of a type dimsewire does not know, kept whole (header
-    included) so that it is re-encoded unchanged."""
-
-    raw: bytes
-
-    @property
-    def item_type(self) -> int:
-        """The item type byte."""
-        return self.raw[0]
-
-
-SubItem: TypeAlias = (
-    MaximumLength
-    | ImplementationClassUID
-    | ImplementationVersionName
-    | AsyncOperationsWindow
-    | RoleSelection
-    | SOPClassExtendedNegotiation
-    | SOPClassCommonExtendedNegotiation
-    | UserIdentityRQ
-    | UserIdentityAC
-    | UnknownItem
-)
-
-
-@dataclass(frozen=True, slots=True)
-class UserInformation:
-    """User Information item (50H), PS3.8 9.3.2.3: its sub-items in wire order.
-
-    The properties pick out the sub-items PS3.7 Annex D allows at most once.
-    """
-
-    sub_items: tuple[SubItem, ...] = ()
-
-    def _first(self, kind: type[Any]) -> Any:
-        return next((item for item in self.sub_items if isinstance(item, kind)), None)
-
-    @property
-    def max_length(self) -> int | None:
-        """The Maximum Length sub-item's value (0: no limit), None if there is none."""
-        item = self._first(MaximumLength)
-        return None if item is None else int(item.max_length)
-
-    @property
-    def implementation_class_uid(self) -> str | None:
-        """The Implementation Class UID, None if there is none."""
-        item = self._first(ImplementationClassUID)
-        return None if item is None else str(item.uid)
-
-    @property
-    def implementation_version_name(self) -> str | None:
-        """The Implementation Version Name, None if there is none."""
-        item = self._first(ImplementationVersionName)
-        return None if item is None else str(item.name)
-
-    @property
-    def async_operations_window(self) -> AsyncOperationsWindow | None:
-        """The Asynchronous Operations Window sub-item, None if there is none."""
-        item: AsyncOperationsWindow | None = self._first(AsyncOperationsWindow)
-        return item
-
-    @property
-    def role_selections(self) -> tuple[RoleSelection, ...]:
-        """Every SCP/SCU Role Selection sub-item."""
-        return tuple(item for item in self.sub_items if isinstance(item, RoleSelection))
-
-    @property
-    def user_identity(self) -> UserIdentityRQ | UserIdentityAC | None:
-        """The User Identity sub-item (58H or 59H), None if there is none."""
-        item: UserIdentityRQ | UserIdentityAC | None = self._first(
-            (UserIdentityRQ, UserIdentityAC)  # type: ignore[arg-type]
-        )
-        return item
-
-
-Item: TypeAlias = (
-    ApplicationContext
-    | PresentationContextRQ
-    | PresentationContextAC
-    | UserInformation
-    | UnknownItem
-)
-
-
-# --- decoding -------------------------------------------------------------------------
-
-ITEM_NAMES: dict[int, str] = {
-    0x10: "Application Context item (10H)",
-    0x20: "Presentation Context item (20H)",
-    0x21: "Presentation Context item (21H)",
-    0x30: "Abstract Syntax sub-item (30H)",
-    0x40: "Transfer Syntax sub-item (40H)",
-    0x50: "User Information item (50H)",
-    0x51: "Maximum Length sub-item (51H)",
-    0x52: "Implementation Class UID sub-item (52H)",
-    0x53: "Asynchronous Operations Window sub-item (53H)",
-    0x54: "SCP/SCU Role Selection sub-item (54H)",
-    0x55: "Implementation Version Name sub-item (55H)",
-    0x56: "SOP Class Extended Negotiation sub-item (56H)",
-    0x57: "SOP Class Common Extended Negotiation sub-item (57H)",
-    0x58: "User Identity sub-item (58H)",
-    0x59: "User Identity sub-item (59H)",
-}
-
-
-def item_name(item_type: int) -> str:
-    """The standard's name of an item type, e.g. ``"User Information item (50H)"``."""
-    return ITEM_NAMES.get(item_type, f"item of unknown type {item_type:02X}H")
-
-
-#: Default cap on the items and sub-items of one A-ASSOCIATE PDU (128 presentation
-#: contexts of 1 + 16 sub-items each, and the User Information sub-items, stay below it).
-DEFAULT_MAX_ITEMS = 4096
 
 
 class _Budget:
@@ -461,6 +96,316 @@ class _Budget:
                 item=item_name(item_type),
                 offset=offset,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where an item is decoded: its offset in the caller's input, the PDU's budget."""
+
+    offset: int
+    budget: _Budget
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """One item or sub-item type: its declaration and both conversions."""
+
+    item_type: int
+    name: str  # as in the standard, e.g. "User Information item (50H)"
+    declaration: c.Struct  # the PS3 table, header included
+    cls: type[Any] | None  # what it decodes to (None: a text kept inside its item)
+    decode: Callable[[Any, _Place], Any]  # parsed value fields -> object
+    encode: Callable[[Any], dict[str, Any]]  # object -> value fields
+
+
+# --- items holding sub-items --------------------------------------------------------------
+
+
+def _syntaxes(value: Any, place: _Place, item_type: int) -> dict[int | None, list[Any]]:
+    """A context item's Abstract (30H) and Transfer (40H) Syntax names; others under None."""
+    found: dict[int | None, list[Any]] = {0x30: [], 0x40: [], None: []}
+    start = place.offset + ITEM_HEADER_SIZE + 4  # past the context ID and reserved bytes
+    for sub_type, raw, at in _frame(value.sub_items, start, item_name(item_type), place.budget):
+        if sub_type in (0x30, 0x40):
+            found[sub_type].append(_decode(KINDS[sub_type], raw, _Place(at, place.budget)))
+        else:
+            found[None].append(raw)
+    return found
+
+
+def _decode_rq_context(value: Any, place: _Place) -> PresentationContextRQ:
+    subs = _syntaxes(value, place, 0x20)
+    abstract, transfer, others = subs[0x30], subs[0x40], subs[None]
+    if len(abstract) != 1 or not transfer or others:
+        raise ItemError(
+            f"needs one Abstract Syntax sub-item and at least one Transfer Syntax "
+            f"sub-item, has {len(abstract)}, {len(transfer)} and {len(others)} others "
+            "(PS3.8 Table 9-13)",
+            item=item_name(0x20),
+            offset=place.offset,
+        )
+    return PresentationContextRQ(value.presentation_context_id, abstract[0], tuple(transfer))
+
+
+def _decode_ac_context(value: Any, place: _Place) -> PresentationContextAC:
+    subs = _syntaxes(value, place, 0x21)
+    transfer, others = subs[0x40], len(subs[0x30]) + len(subs[None])
+    if len(transfer) > 1 or others:
+        raise ItemError(
+            f"holds at most one Transfer Syntax sub-item and nothing else, has "
+            f"{len(transfer)} and {others} others (PS3.8 Table 9-18)",
+            item=item_name(0x21),
+            offset=place.offset,
+        )
+    return PresentationContextAC(
+        value.presentation_context_id, value.result_reason, transfer[0] if transfer else None
+    )
+
+
+def _decode_user_information(value: Any, place: _Place) -> UserInformation:
+    start = place.offset + ITEM_HEADER_SIZE
+    subs = _decode_list(value.user_data, start, item_name(0x50), place.budget, _SUB_ITEM_TYPES)
+    return UserInformation(tuple(subs))
+
+
+def _encode_rq_context(item: PresentationContextRQ) -> dict[str, Any]:
+    subs = [_build(KINDS[0x30], item.abstract_syntax)]
+    subs += [_build(KINDS[0x40], ts) for ts in item.transfer_syntaxes]
+    return {"presentation_context_id": item.context_id, "sub_items": b"".join(subs)}
+
+
+def _encode_ac_context(item: PresentationContextAC) -> dict[str, Any]:
+    ts = item.transfer_syntax
+    return {
+        "presentation_context_id": item.context_id,
+        "result_reason": item.result,
+        "sub_items": b"" if ts is None else _build(KINDS[0x40], ts),
+    }
+
+
+def _encode_user_information(item: UserInformation) -> dict[str, Any]:
+    subs = (
+        _encode_as(sub, _SUB_ITEM_TYPES, "a User Information sub-item") for sub in item.sub_items
+    )
+    return {"user_data": b"".join(subs)}
+
+
+# --- the table: one row per item and sub-item type ----------------------------------------
+
+KINDS: dict[int, _Kind] = {
+    kind.item_type: kind
+    for kind in (
+        _Kind(
+            0x10,
+            "Application Context item (10H)",
+            _item(0x10, "application_context_name" / c.GreedyBytes),  # PS3.8 Table 9-12
+            ApplicationContext,
+            lambda v, _: ApplicationContext(_uid(v.application_context_name)),
+            lambda i: {"application_context_name": _raw(i.name, "application context name")},
+        ),
+        _Kind(
+            0x20,
+            "Presentation Context item (20H)",
+            _item(  # PS3.8 Table 9-13
+                0x20,
+                "presentation_context_id" / c.Int8ub,
+                "reserved" / c.Padding(3),
+                "sub_items" / c.GreedyBytes,  # one Abstract Syntax, one or more Transfer Syntax
+            ),
+            PresentationContextRQ,
+            _decode_rq_context,
+            _encode_rq_context,
+        ),
+        _Kind(
+            0x21,
+            "Presentation Context item (21H)",
+            _item(  # PS3.8 Table 9-18
+                0x21,
+                "presentation_context_id" / c.Int8ub,
+                "reserved" / c.Padding(1),
+                "result_reason" / c.Int8ub,
+                "reserved2" / c.Padding(1),
+                "sub_items" / c.GreedyBytes,  # one Transfer Syntax sub-item
+            ),
+            PresentationContextAC,
+            _decode_ac_context,
+            _encode_ac_context,
+        ),
+        _Kind(
+            0x30,
+            "Abstract Syntax sub-item (30H)",
+            _item(0x30, "abstract_syntax_name" / c.GreedyBytes),  # PS3.8 Table 9-14
+            None,
+            lambda v, _: _uid(v.abstract_syntax_name),
+            lambda uid: {"abstract_syntax_name": _raw(uid, "abstract syntax")},
+        ),
+        _Kind(
+            0x40,
+            "Transfer Syntax sub-item (40H)",
+            _item(0x40, "transfer_syntax_name" / c.GreedyBytes),  # PS3.8 Tables 9-15, 9-19
+            None,
+            lambda v, _: _uid(v.transfer_syntax_name),
+            lambda uid: {"transfer_syntax_name": _raw(uid, "transfer syntax")},
+        ),
+        _Kind(
+            0x50,
+            "User Information item (50H)",
+            _item(0x50, "user_data" / c.GreedyBytes),  # PS3.8 Table 9-16
+            UserInformation,
+            _decode_user_information,
+            _encode_user_information,
+        ),
+        _Kind(
+            0x51,
+            "Maximum Length sub-item (51H)",
+            _item(0x51, "maximum_length_received" / c.Int32ub),  # PS3.8 Table D.1-1
+            MaximumLength,
+            lambda v, _: MaximumLength(v.maximum_length_received),
+            lambda i: {"maximum_length_received": i.max_length},
+        ),
+        _Kind(
+            0x52,
+            "Implementation Class UID sub-item (52H)",
+            _item(0x52, "implementation_class_uid" / c.GreedyBytes),  # PS3.7 Table D.3-1
+            ImplementationClassUID,
+            lambda v, _: ImplementationClassUID(_uid(v.implementation_class_uid)),
+            lambda i: {"implementation_class_uid": _raw(i.uid, "implementation class UID")},
+        ),
+        _Kind(
+            0x53,
+            "Asynchronous Operations Window sub-item (53H)",
+            _item(  # PS3.7 Table D.3-7
+                0x53,
+                "maximum_number_operations_invoked" / c.Int16ub,
+                "maximum_number_operations_performed" / c.Int16ub,
+            ),
+            AsyncOperationsWindow,
+            lambda v, _: AsyncOperationsWindow(
+                v.maximum_number_operations_invoked, v.maximum_number_operations_performed
+            ),
+            lambda i: {
+                "maximum_number_operations_invoked": i.invoked,
+                "maximum_number_operations_performed": i.performed,
+            },
+        ),
+        _Kind(
+            0x54,
+            "SCP/SCU Role Selection sub-item (54H)",
+            _item(  # PS3.7 Table D.3-9
+                0x54,
+                "sop_class_uid" / _Text,
+                "scu_role" / c.Int8ub,
+                "scp_role" / c.Int8ub,
+            ),
+            RoleSelection,
+            lambda v, _: RoleSelection(_uid(v.sop_class_uid), v.scu_role, v.scp_role),
+            lambda i: {
+                "sop_class_uid": _raw(i.sop_class_uid, "SOP class UID"),
+                "scu_role": i.scu_role,
+                "scp_role": i.scp_role,
+            },
+        ),
+        _Kind(
+            0x55,
+            "Implementation Version Name sub-item (55H)",
+            _item(0x55, "implementation_version_name" / c.GreedyBytes),  # PS3.7 Table D.3-3
+            ImplementationVersionName,
+            lambda v, _: ImplementationVersionName(v.implementation_version_name.decode("latin-1")),
+            lambda i: {"implementation_version_name": _raw(i.name, "implementation version name")},
+        ),
+        _Kind(
+            0x56,
+            "SOP Class Extended Negotiation sub-item (56H)",
+            _item(  # PS3.7 Table D.3-11
+                0x56,
+                "sop_class_uid" / _Text,
+                "service_class_application_information" / c.GreedyBytes,
+            ),
+            SOPClassExtendedNegotiation,
+            lambda v, _: SOPClassExtendedNegotiation(
+                _uid(v.sop_class_uid), bytes(v.service_class_application_information)
+            ),
+            lambda i: {
+                "sop_class_uid": _raw(i.sop_class_uid, "SOP class UID"),
+                "service_class_application_information": bytes(i.application_information),
+            },
+        ),
+        _Kind(
+            0x57,
+            "SOP Class Common Extended Negotiation sub-item (57H)",
+            _item(  # PS3.7 Table D.3-12 (its reserved byte is the sub-item version, 0)
+                0x57,
+                "sop_class_uid" / _Text,
+                "service_class_uid" / _Text,
+                # 2-byte-length-prefixed UIDs filling their own 2-byte length exactly:
+                # GreedyRange alone would stop at a stray byte and drop it unnoticed
+                "related_general_sop_class_identification"
+                / c.Prefixed(
+                    c.Int16ub, c.FocusedSeq("uids", "uids" / c.GreedyRange(_Text), c.Terminated)
+                ),
+            ),
+            SOPClassCommonExtendedNegotiation,
+            lambda v, _: SOPClassCommonExtendedNegotiation(
+                _uid(v.sop_class_uid),
+                _uid(v.service_class_uid),
+                tuple(_uid(uid) for uid in v.related_general_sop_class_identification),
+            ),
+            lambda i: {
+                "sop_class_uid": _raw(i.sop_class_uid, "SOP class UID"),
+                "service_class_uid": _raw(i.service_class_uid, "service class UID"),
+                "related_general_sop_class_identification": [
+                    _raw(uid, "related general SOP class UID")
+                    for uid in i.related_general_sop_classes
+                ],
+            },
+        ),
+        _Kind(
+            0x58,
+            "User Identity sub-item (58H)",
+            _item(  # PS3.7 Table D.3-14
+                0x58,
+                "user_identity_type" / c.Int8ub,
+                "positive_response_requested" / c.Int8ub,
+                "primary_field" / _Text,
+                "secondary_field" / _Text,
+            ),
+            UserIdentityRQ,
+            lambda v, _: UserIdentityRQ(
+                v.user_identity_type,
+                bool(v.positive_response_requested),
+                bytes(v.primary_field),
+                bytes(v.secondary_field),
+            ),
+            lambda i: {
+                "user_identity_type": i.identity_type,
+                "positive_response_requested": int(i.positive_response_requested),
+                "primary_field": bytes(i.primary_field),
+                "secondary_field": bytes(i.secondary_field),
+            },
+        ),
+        _Kind(
+            0x59,
+            "User Identity sub-item (59H)",
+            _item(0x59, "server_response" / _Text),  # PS3.7 Table D.3-15
+            UserIdentityAC,
+            lambda v, _: UserIdentityAC(bytes(v.server_response)),
+            lambda i: {"server_response": bytes(i.server_response)},
+        ),
+    )
+}
+_BY_CLASS = {kind.cls: kind for kind in KINDS.values() if kind.cls is not None}
+# Where each type may appear; elsewhere it is kept as an UnknownItem.
+_ITEM_TYPES = {0x01: frozenset({0x10, 0x20, 0x50}), 0x02: frozenset({0x10, 0x21, 0x50})}
+_SUB_ITEM_TYPES = frozenset(range(0x51, 0x5A))
+
+
+def item_name(item_type: int) -> str:
+    """The standard's name of an item type, e.g. ``"User Information item (50H)"``."""
+    kind = KINDS.get(item_type)
+    return kind.name if kind is not None else f"item of unknown type {item_type:02X}H"
+
+
+# --- the walker ---------------------------------------------------------------------------
 
 
 def _frame(data: bytes, offset: int, where: str, budget: _Budget) -> list[tuple[int, bytes, int]]:
@@ -489,119 +434,28 @@ def _frame(data: bytes, offset: int, where: str, budget: _Budget) -> list[tuple[
     return items
 
 
-def _parse(decl: c.Struct, raw: bytes, item_type: int, offset: int) -> Any:
-    """The value container of one whole item, construct errors made ItemError."""
+def _decode(kind: _Kind, raw: bytes, place: _Place) -> Any:
+    """One whole item through its row; construct errors made ItemError."""
     try:
-        return decl.parse(raw).value
+        value = kind.declaration.parse(raw).value
     except (c.ConstructError, ValueError, OverflowError) as err:
         detail = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         if "expected end of stream" in detail or "Terminated" in detail:
             detail = "bytes left over after its fields"
-        raise ItemError(f"malformed: {detail}", item=item_name(item_type), offset=offset) from None
+        raise ItemError(f"malformed: {detail}", item=kind.name, offset=place.offset) from None
+    return kind.decode(value, place)
 
 
-def _sub_items_of_context(
-    raw: bytes, offset: int, where: str, budget: _Budget
-) -> tuple[list[str], list[str], list[bytes]]:
-    """Abstract syntaxes, transfer syntaxes and unknown sub-items of a context item."""
-    abstract, transfer, unknown = [], [], []
-    for sub_type, sub_raw, sub_offset in _frame(raw, offset, where, budget):
-        if sub_type == 0x30:
-            value = _parse(AbstractSyntaxSubItem, sub_raw, sub_type, sub_offset)
-            abstract.append(_uid(value.abstract_syntax_name))
-        elif sub_type == 0x40:
-            value = _parse(TransferSyntaxSubItem, sub_raw, sub_type, sub_offset)
-            transfer.append(_uid(value.transfer_syntax_name))
-        else:
-            unknown.append(sub_raw)
-    return abstract, transfer, unknown
-
-
-def _decode_rq_context(raw: bytes, offset: int, budget: _Budget) -> PresentationContextRQ:
-    where = item_name(0x20)
-    value = _parse(PresentationContextRQItem, raw, 0x20, offset)
-    abstract, transfer, unknown = _sub_items_of_context(
-        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where, budget
-    )
-    if len(abstract) != 1 or not transfer or unknown:
-        raise ItemError(
-            f"needs one Abstract Syntax sub-item and at least one Transfer Syntax "
-            f"sub-item, has {len(abstract)}, {len(transfer)} and {len(unknown)} others "
-            "(PS3.8 Table 9-13)",
-            item=where,
-            offset=offset,
-        )
-    return PresentationContextRQ(value.presentation_context_id, abstract[0], tuple(transfer))
-
-
-def _decode_ac_context(raw: bytes, offset: int, budget: _Budget) -> PresentationContextAC:
-    where = item_name(0x21)
-    value = _parse(PresentationContextACItem, raw, 0x21, offset)
-    abstract, transfer, unknown = _sub_items_of_context(
-        value.sub_items, offset + ITEM_HEADER_SIZE + 4, where, budget
-    )
-    if abstract or len(transfer) > 1 or unknown:
-        raise ItemError(
-            f"holds at most one Transfer Syntax sub-item and nothing else, has "
-            f"{len(transfer)} and {len(abstract) + len(unknown)} others (PS3.8 Table 9-18)",
-            item=where,
-            offset=offset,
-        )
-    return PresentationContextAC(
-        value.presentation_context_id, value.result_reason, transfer[0] if transfer else None
-    )
-
-
-def _decode_user_information(raw: bytes, offset: int, budget: _Budget) -> UserInformation:
-    value = _parse(UserInformationItem, raw, 0x50, offset)
-    subs: list[SubItem] = []
-    for sub_type, sub_raw, sub_offset in _frame(
-        value.user_data, offset + ITEM_HEADER_SIZE, item_name(0x50), budget
-    ):
-        decode = _SUB_DECODERS.get(sub_type)
-        if decode is None:
-            subs.append(UnknownItem(sub_raw))
-        else:
-            subs.append(decode(_parse(_SUB_DECLS[sub_type], sub_raw, sub_type, sub_offset)))
-    return UserInformation(tuple(subs))
-
-
-_SUB_DECODERS: dict[int, Callable[[Any], SubItem]] = {
-    0x51: lambda v: MaximumLength(v.maximum_length_received),
-    0x52: lambda v: ImplementationClassUID(_uid(v.implementation_class_uid)),
-    0x53: lambda v: AsyncOperationsWindow(
-        v.maximum_number_operations_invoked, v.maximum_number_operations_performed
-    ),
-    0x54: lambda v: RoleSelection(_uid(v.sop_class_uid), v.scu_role, v.scp_role),
-    0x55: lambda v: ImplementationVersionName(_text(v.implementation_version_name)),
-    0x56: lambda v: SOPClassExtendedNegotiation(
-        _uid(v.sop_class_uid), bytes(v.service_class_application_information)
-    ),
-    0x57: lambda v: SOPClassCommonExtendedNegotiation(
-        _uid(v.sop_class_uid),
-        _uid(v.service_class_uid),
-        tuple(_uid(uid) for uid in v.related_general_sop_class_identification),
-    ),
-    0x58: lambda v: UserIdentityRQ(
-        v.user_identity_type,
-        bool(v.positive_response_requested),
-        bytes(v.primary_field),
-        bytes(v.secondary_field),
-    ),
-    0x59: lambda v: UserIdentityAC(bytes(v.server_response)),
-}
-
-_SUB_DECLS: dict[int, c.Struct] = {
-    0x51: MaximumLengthSubItem,
-    0x52: ImplementationClassUIDSubItem,
-    0x53: AsyncOperationsWindowSubItem,
-    0x54: RoleSelectionSubItem,
-    0x55: ImplementationVersionNameSubItem,
-    0x56: SOPClassExtendedNegotiationSubItem,
-    0x57: SOPClassCommonExtendedNegotiationSubItem,
-    0x58: UserIdentityRQSubItem,
-    0x59: UserIdentityACSubItem,
-}
+def _decode_list(
+    data: bytes, offset: int, where: str, budget: _Budget, allowed: frozenset[int]
+) -> list[Any]:
+    """The items of `data`; those whose type is not `allowed` there kept as UnknownItem."""
+    return [
+        _decode(KINDS[item_type], raw, _Place(at, budget))
+        if item_type in allowed
+        else UnknownItem(raw)
+        for item_type, raw, at in _frame(data, offset, where, budget)
+    ]
 
 
 def decode_items(
@@ -619,157 +473,29 @@ def decode_items(
     ItemError
         Naming the item at fault; `offset` is added to every position.
     """
-    items: list[Item] = []
     budget = _Budget(max_items)
-    context_type = 0x20 if pdu_type == 0x01 else 0x21
-    for item_type, raw, item_offset in _frame(data, offset, "variable items", budget):
-        if item_type == 0x10:
-            value = _parse(ApplicationContextItem, raw, item_type, item_offset)
-            items.append(ApplicationContext(_uid(value.application_context_name)))
-        elif item_type == context_type == 0x20:
-            items.append(_decode_rq_context(raw, item_offset, budget))
-        elif item_type == context_type == 0x21:
-            items.append(_decode_ac_context(raw, item_offset, budget))
-        elif item_type == 0x50:
-            items.append(_decode_user_information(raw, item_offset, budget))
-        else:
-            items.append(UnknownItem(raw))
-    return items
+    return _decode_list(data, offset, "variable items", budget, _ITEM_TYPES[pdu_type])
 
 
-# --- encoding -------------------------------------------------------------------------
-
-
-def _build(decl: c.Struct, what: str, **value: Any) -> bytes:
+def _build(kind: _Kind, obj: Any) -> bytes:
+    """The bytes of `obj` through its row; construct errors made ValueError."""
+    value = kind.encode(obj)
     try:
-        return bytes(decl.build({"value": value}))
+        return bytes(kind.declaration.build({"value": value}))
     except (c.ConstructError, OverflowError) as err:
-        raise ValueError(f"{what} cannot be encoded: {err}") from None
+        raise ValueError(f"{kind.name} cannot be encoded: {err}") from None
 
 
-def _encode_uid(uid: str, what: str) -> bytes:
-    return _raw(str(uid), what)
+def _encode_as(obj: Item | SubItem, allowed: frozenset[int], what: str) -> bytes:
+    if isinstance(obj, UnknownItem):
+        return bytes(obj.raw)
+    kind = _BY_CLASS.get(type(obj))
+    if kind is None or kind.item_type not in allowed:
+        raise TypeError(f"not {what}: {obj!r}")
+    return _build(kind, obj)
 
 
-def _encode_sub_item(item: SubItem) -> bytes:
-    what = type(item).__name__
-    if isinstance(item, UnknownItem):
-        return bytes(item.raw)
-    if isinstance(item, MaximumLength):
-        return _build(MaximumLengthSubItem, what, maximum_length_received=item.max_length)
-    if isinstance(item, ImplementationClassUID):
-        return _build(
-            ImplementationClassUIDSubItem,
-            what,
-            implementation_class_uid=_encode_uid(item.uid, "implementation class UID"),
-        )
-    if isinstance(item, ImplementationVersionName):
-        return _build(
-            ImplementationVersionNameSubItem,
-            what,
-            implementation_version_name=_raw(item.name, "implementation version name"),
-        )
-    if isinstance(item, AsyncOperationsWindow):
-        return _build(
-            AsyncOperationsWindowSubItem,
-            what,
-            maximum_number_operations_invoked=item.invoked,
-            maximum_number_operations_performed=item.performed,
-        )
-    if isinstance(item, RoleSelection):
-        return _build(
-            RoleSelectionSubItem,
-            what,
-            sop_class_uid=_encode_uid(item.sop_class_uid, "SOP class UID"),
-            scu_role=item.scu_role,
-            scp_role=item.scp_role,
-        )
-    if isinstance(item, SOPClassExtendedNegotiation):
-        return _build(
-            SOPClassExtendedNegotiationSubItem,
-            what,
-            sop_class_uid=_encode_uid(item.sop_class_uid, "SOP class UID"),
-            service_class_application_information=bytes(item.application_information),
-        )
-    if isinstance(item, SOPClassCommonExtendedNegotiation):
-        return _build(
-            SOPClassCommonExtendedNegotiationSubItem,
-            what,
-            sop_class_uid=_encode_uid(item.sop_class_uid, "SOP class UID"),
-            service_class_uid=_encode_uid(item.service_class_uid, "service class UID"),
-            related_general_sop_class_identification=[
-                _encode_uid(uid, "related general SOP class UID")
-                for uid in item.related_general_sop_classes
-            ],
-        )
-    if isinstance(item, UserIdentityRQ):
-        return _build(
-            UserIdentityRQSubItem,
-            what,
-            user_identity_type=item.identity_type,
-            positive_response_requested=int(item.positive_response_requested),
-            primary_field=bytes(item.primary_field),
-            secondary_field=bytes(item.secondary_field),
-        )
-    if isinstance(item, UserIdentityAC):
-        return _build(UserIdentityACSubItem, what, server_response=bytes(item.server_response))
-    raise TypeError(f"not a User Information sub-item: {item!r}")
-
-
-def _encode_item(item: Item) -> bytes:
-    what = type(item).__name__
-    if isinstance(item, UnknownItem):
-        return bytes(item.raw)
-    if isinstance(item, ApplicationContext):
-        return _build(
-            ApplicationContextItem,
-            what,
-            application_context_name=_encode_uid(item.name, "application context name"),
-        )
-    if isinstance(item, PresentationContextRQ):
-        subs = [
-            _build(
-                AbstractSyntaxSubItem,
-                "abstract syntax",
-                abstract_syntax_name=_encode_uid(item.abstract_syntax, "abstract syntax"),
-            )
-        ]
-        subs += [
-            _build(
-                TransferSyntaxSubItem,
-                "transfer syntax",
-                transfer_syntax_name=_encode_uid(ts, "transfer syntax"),
-            )
-            for ts in item.transfer_syntaxes
-        ]
-        return _build(
-            PresentationContextRQItem,
-            what,
-            presentation_context_id=item.context_id,
-            sub_items=b"".join(subs),
-        )
-    if isinstance(item, PresentationContextAC):
-        sub = b""
-        if item.transfer_syntax is not None:
-            sub = _build(
-                TransferSyntaxSubItem,
-                "transfer syntax",
-                transfer_syntax_name=_encode_uid(item.transfer_syntax, "transfer syntax"),
-            )
-        return _build(
-            PresentationContextACItem,
-            what,
-            presentation_context_id=item.context_id,
-            result_reason=item.result,
-            sub_items=sub,
-        )
-    if isinstance(item, UserInformation):
-        return _build(
-            UserInformationItem,
-            what,
-            user_data=b"".join(_encode_sub_item(sub) for sub in item.sub_items),
-        )
-    raise TypeError(f"not an A-ASSOCIATE item: {item!r}")
+_ANY_ITEM_TYPE = _ITEM_TYPES[0x01] | _ITEM_TYPES[0x02]
 
 
 def encode_items(items: Iterable[Item]) -> bytes:
@@ -779,6 +505,9 @@ def encode_items(items: Iterable[Item]) -> bytes:
     ------
     ValueError
         A field that does not fit its length (a text over 65535 bytes, a number out of
-        range) or text that is not Latin-1.
+        range) or text that is not Latin-1; the message names the item or field.
+    TypeError
+        Something that is not an item (or a User Information sub-item where an item
+        belongs).
     """
-    return b"".join(_encode_item(item) for item in items)
+    return b"".join(_encode_as(item, _ANY_ITEM_TYPE, "an A-ASSOCIATE item") for item in items)

@@ -2,7 +2,7 @@
 
 :func:`decode_pdu` turns one whole PDU into an object and :func:`encode_pdu` (or the
 objects' ``encode()``) does the reverse; for every valid PDU the two are exact
-inverses. The A-ASSOCIATE items live in :mod:`dimsewire.codec.items`; the PDU header
+inverses. The A-ASSOCIATE items live in :mod:`dimsewire.codec.item_objects`; the PDU header
 and the P-DATA-TF PDV items in :mod:`dimsewire.codec.framing`, whose declarations
 :class:`PDataTF` shares.
 
@@ -38,8 +38,7 @@ from .framing import (
     pdu_name,
     split_pdv_items,
 )
-from .items import (
-    DEFAULT_MAX_ITEMS,
+from .item_objects import (
     ApplicationContext,
     ImplementationClassUID,
     ImplementationVersionName,
@@ -48,9 +47,8 @@ from .items import (
     PresentationContextAC,
     PresentationContextRQ,
     UserInformation,
-    decode_items,
-    encode_items,
 )
+from .items import DEFAULT_MAX_ITEMS, decode_items, encode_items
 
 __all__ = [
     "PDU",
@@ -213,7 +211,7 @@ class AssociateRQ(_Associate):
     items : tuple
         Application Context, Presentation Context (:class:`PresentationContextRQ`) and
         User Information items in wire order; unknown items as
-        :class:`~dimsewire.codec.items.UnknownItem`.
+        :class:`~dimsewire.pdus.UnknownItem`.
     protocol_version : int
         1 (bit 0 of the field).
     """
