@@ -11,6 +11,8 @@ The exception tree::
           ├── FragmentError          .rule: a broken fragment rule (PS3.8 Annex E)
           │    └── MessageTooLargeError  .size, .limit: reassembled message over its cap
           ├── IdentifierError        a data set that does not decode (PS3.5)
+          ├── FileMetaError          a Part 10 file's preamble or File Meta Information
+                                     that does not decode (PS3.10 7.1)
           ├── TruncatedError         input that ends inside a PDU or message
           └── AssociationError       a PDU or message the association's state forbids
                                      (PS3.8 9.2)
@@ -40,6 +42,7 @@ __all__ = [
     "CommandSetError",
     "DecodeError",
     "Deviation",
+    "FileMetaError",
     "FragmentError",
     "IdentifierError",
     "ItemError",
@@ -173,6 +176,15 @@ class IdentifierError(DecodeError):
     """A data set (Identifier) that does not decode in its transfer syntax."""
 
     where = "identifier"
+
+
+class FileMetaError(DecodeError):
+    """A Part 10 file whose preamble or File Meta Information cannot be read (PS3.10 7.1).
+
+    ``offset`` counts from the start of the file.
+    """
+
+    where = "file meta"
 
 
 class TruncatedError(DecodeError):

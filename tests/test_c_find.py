@@ -197,7 +197,7 @@ def test_identifier_forms() -> None:
         TypeError,
         "Identifier",
         "ab",
-        "Identifier must be an io.BytesIO or bytes-like encoded data set, not str",
+        "Identifier must be an io.BytesIO or bytes-like encoded data set, a binary file object or an os.PathLike path, not str",
     )
 
 

@@ -10,13 +10,23 @@ Rules followed when sending:
   of the message control header set (Annex E.2); no PDV is empty.
 
 With ``pack=False`` the output is byte for byte what pynetdicom 3.0.4 sends at every even
-maximum. With an odd maximum pynetdicom sends odd fragments; dimsewire rounds down.
+maximum. With an odd maximum pynetdicom sends odd fragments; dimsewire rounds down. With
+a maximum of 0 (no limit) pynetdicom sends a whole data set in one fragment; dimsewire
+cuts fragments of at most :data:`MAX_FRAGMENT_WITHOUT_LIMIT` (1 MiB), so that a 5 GB
+object never has to be one PDU.
+
+A data set given as a binary file object (anything with ``readinto``, other than
+``io.BytesIO``) is streamed: read in blocks of about :data:`READ_BLOCK` bytes as the PDUs
+are taken, never whole, and its length need not be known (the last fragment is the one
+the source ends in). The bytes go out exactly as read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from io import BytesIO
+from typing import Any, BinaryIO
 
 from ..primitives import DimsePrimitive
 from .framing import (
@@ -31,10 +41,21 @@ from .framing import (
 )
 from .messages import from_primitive
 
-__all__ = ["encode_message", "encode_message_buffers"]
+__all__ = [
+    "MAX_FRAGMENT_WITHOUT_LIMIT",
+    "READ_BLOCK",
+    "encode_message",
+    "encode_message_buffers",
+]
 
 Buffer = bytes | memoryview
-_MAX_FRAGMENT = 0xFFFFFFFF - PDV_HEADER_SIZE - 1  # largest even fragment a PDU length can hold
+#: Largest fragment sent to a peer whose maximum length is 0, "no limit" (PS3.8 D.1).
+MAX_FRAGMENT_WITHOUT_LIMIT = 1024 * 1024
+#: About how much of a streamed data set is read at a time (a multiple of the fragment).
+READ_BLOCK = 1024 * 1024
+# Parts of a message: (bytes of the command set or an in-memory data set, or a reader
+# of a streamed one; whether it is the command set).
+_Part = tuple[memoryview | BinaryIO, bool]
 
 
 def _check_arguments(context_id: object, max_pdu_length: object) -> int:
@@ -48,7 +69,7 @@ def _check_arguments(context_id: object, max_pdu_length: object) -> int:
     if not isinstance(max_pdu_length, int) or isinstance(max_pdu_length, bool):
         raise TypeError(f"max_pdu_length must be an int, not {type(max_pdu_length).__name__}")
     if max_pdu_length == 0:
-        return _MAX_FRAGMENT
+        return MAX_FRAGMENT_WITHOUT_LIMIT
     if not 8 <= max_pdu_length <= 0xFFFFFFFF:
         raise ValueError(
             "max_pdu_length must be 0 (no limit) or from 8 to 4294967295: a PDV item "
@@ -57,18 +78,66 @@ def _check_arguments(context_id: object, max_pdu_length: object) -> int:
     return (max_pdu_length - PDV_HEADER_SIZE) & ~1
 
 
-def _pdvs(data: memoryview, command: bool, fragment: int) -> Iterator[tuple[int, memoryview]]:
+def _pdvs(data: memoryview | BinaryIO, command: bool, fragment: int) -> Iterator[tuple[int, Any]]:
     """(message control header, fragment) pairs for one command set or data set."""
     flags = COMMAND if command else 0
+    if not isinstance(data, memoryview):
+        for piece, last in _read_fragments(data, fragment):
+            yield (flags | LAST if last else flags), piece
+        return
     size = len(data)
     for start in range(0, size, fragment):
         end = start + fragment
         yield (flags | LAST if end >= size else flags), data[start:end]
 
 
-def _unpacked(
-    parts: list[tuple[memoryview, bool]], context_id: int, fragment: int
-) -> Iterator[list[Buffer]]:
+def _fill(source: BinaryIO, block: bytearray) -> int:
+    """Read until `block` is full or the source ends; the number of bytes read."""
+    view = memoryview(block)
+    filled, size = 0, len(block)
+    while filled < size:
+        count = source.readinto(view[filled:])  # type: ignore[attr-defined]
+        if not count:  # 0 at the end; None from a non-blocking source with nothing yet
+            if count is None:
+                raise ValueError("the data set source is non-blocking and had no data ready")
+            break
+        filled += count
+    view.release()
+    return filled
+
+
+def _read_fragments(source: BinaryIO, fragment: int) -> Iterator[tuple[memoryview, bool]]:
+    """Fragments of a streamed data set, each marked whether it is the last.
+
+    Two blocks alternate: the next is read before the current block's last fragment is
+    handed out, so that the last fragment is known without knowing the length. A
+    fragment stays valid until the PDU after it has been taken.
+    """
+    block_size = max(1, READ_BLOCK // fragment) * fragment
+    blocks = [bytearray(block_size), bytearray(block_size)]
+    current = 0
+    size = _fill(source, blocks[0])
+    total = size
+    if not size:
+        raise ValueError("the data set source is empty (PS3.8 Annex E: no empty PDVs)")
+    while True:
+        following = _fill(source, blocks[1 - current]) if size == block_size else 0
+        total += following
+        if not following and total % 2:
+            raise ValueError(
+                f"the data set source ended after {total} bytes, an odd length (PS3.5 7.1: "
+                "data sets are even); the message is incomplete and must be aborted"
+            )
+        view = memoryview(blocks[current])
+        for start in range(0, size, fragment):
+            end = min(start + fragment, size)
+            yield view[start:end], not following and end == size
+        if not following:
+            return
+        current, size = 1 - current, following
+
+
+def _unpacked(parts: Iterable[_Part], context_id: int, fragment: int) -> Iterator[list[Buffer]]:
     pack_header = SINGLE_PDV_HEADER.pack
     for data, command in parts:
         for control, piece in _pdvs(data, command, fragment):
@@ -80,13 +149,13 @@ def _unpacked(
 def _packed(
     parts: list[tuple[memoryview, bool]], context_id: int, max_pdu_length: int
 ) -> Iterator[list[Buffer]]:
-    """As many PDVs per PDU as fit.
+    """As many PDVs per PDU as fit (in-memory parts only).
 
     A part (command set or data set) starts in the room another part left in a PDU
     when it fits there whole, or when splitting it there saves a PDU; otherwise it
     starts a new PDU, so packing never adds a fragment that buys nothing.
     """
-    limit = max_pdu_length or (_MAX_FRAGMENT + PDV_HEADER_SIZE)
+    limit = max_pdu_length or (MAX_FRAGMENT_WITHOUT_LIMIT + PDV_HEADER_SIZE)
     full = (limit - PDV_HEADER_SIZE) & ~1  # fragment of a PDV alone in its PDU
     pack_pdv = PDV_HEADER.pack
     buffers: list[Buffer] = []
@@ -118,24 +187,45 @@ def encode_message_buffers(
 
     The buffers of one PDU, written in order, are that PDU; pass them to
     ``socket.sendmsg`` as they are. Data set fragments are ``memoryview`` slices of the
-    primitive's Identifier: nothing is copied, so do not change the Identifier until
-    the buffers are sent.
+    primitive's data set: nothing is copied, so do not change it until the buffers are
+    sent. For a streamed data set (a file object) the slices are of two reused read
+    blocks: send each PDU before taking the next.
 
     Parameters and errors are those of :func:`encode_message`.
     """
     fragment = _check_arguments(context_id, max_pdu_length)
     command_set, data_set = from_primitive(primitive)
-    parts = [(memoryview(command_set), True)]
-    if data_set is not None:
-        parts.append((memoryview(_contents(data_set)), False))
+    command = memoryview(command_set)
+    if data_set is None:
+        parts: list[Any] = [(command, True)]
+    elif isinstance(data_set, BytesIO):
+        # getvalue() hands out the BytesIO's own buffer when it can: no copy in CPython.
+        parts = [(command, True), (memoryview(data_set.getvalue()), False)]
+    elif isinstance(data_set, (str, os.PathLike)):
+        raise TypeError(
+            "the data set is a path: send it with AssociationEndpoint.send_message, or "
+            "pass the file object from dimsewire.part10.open_data_set(path)"
+        )
+    else:
+        # A streamed source: one PDV per PDU after the command set, also when packing.
+        if pack:
+            return _chain(
+                _packed([(command, True)], context_id, max_pdu_length),
+                context_id,
+                data_set,
+                fragment,
+            )
+        return _unpacked([(command, True), (data_set, False)], context_id, fragment)
     if pack:
         return _packed(parts, context_id, max_pdu_length)
     return _unpacked(parts, context_id, fragment)
 
 
-def _contents(data_set: BytesIO) -> bytes:
-    # getvalue() hands out the BytesIO's own buffer when it can: no copy in CPython.
-    return data_set.getvalue()
+def _chain(
+    first: Iterator[list[Buffer]], context_id: int, source: BinaryIO, fragment: int
+) -> Iterator[list[Buffer]]:
+    yield from first
+    yield from _unpacked([(source, False)], context_id, fragment)
 
 
 def encode_message(

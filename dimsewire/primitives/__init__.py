@@ -3,14 +3,11 @@
 This package knows nothing of bytes; :mod:`dimsewire.codec` puts primitives on the wire.
 """
 
-from .base import (
-    DimsePrimitive,
-    status_info,
-)
+from .base import DimsePrimitive
 from .dimse_c import C_CANCEL, C_ECHO, C_FIND, C_GET, C_MOVE, C_STORE
 from .dimse_n import N_ACTION, N_CREATE, N_DELETE, N_EVENT_REPORT, N_GET, N_SET
 from .other import OtherCommand
-from .status import StatusCategory, StatusInfo, c_find_status, general_status
+from .status import StatusCategory, StatusInfo, c_find_status, general_status, status_info
 
 __all__ = [
     "C_CANCEL",

@@ -8,9 +8,12 @@ UID syntax) and PS3.7 (the parameters of the DIMSE services).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
 from io import BytesIO
+from pathlib import Path
+from typing import Any
 
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
@@ -213,12 +216,24 @@ def check_ae_title(value: object, name: str) -> str | None:
     return title
 
 
-def check_data_set(value: object, name: str) -> BytesIO | None:
-    """An encoded data set: io.BytesIO, or bytes-like (wrapped in a BytesIO), or None."""
+def check_data_set(value: object, name: str) -> Any:
+    """An encoded data set, or None.
+
+    ``io.BytesIO`` is kept; bytes-like values are wrapped in one. A binary file object
+    (anything with ``readinto``) is kept as it is, to be streamed from its current
+    position when sent; an ``os.PathLike`` (not a str, which is too easily text) is kept
+    as a ``pathlib.Path`` to a Part 10 file, opened only when sent through an
+    association endpoint.
+    """
     if value is None or isinstance(value, BytesIO):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return BytesIO(bytes(value))
+    if isinstance(value, os.PathLike):
+        return Path(value)
+    if callable(getattr(value, "readinto", None)):
+        return value
     raise TypeError(
-        f"{name} must be an io.BytesIO or bytes-like encoded data set, not {type(value).__name__}"
+        f"{name} must be an io.BytesIO or bytes-like encoded data set, a binary file "
+        f"object or an os.PathLike path, not {type(value).__name__}"
     )

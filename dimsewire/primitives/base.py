@@ -12,9 +12,11 @@ parameter, pynetdicom's ``REQUEST_KEYWORDS`` / ``RESPONSE_KEYWORDS`` /
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydicom.tag import BaseTag
@@ -394,7 +396,11 @@ class DimsePrimitive:
             if value is None or (row[column] == "-" and value == PARAMETERS[name].default):
                 continue
             if name in DATA_SET_PARAMETERS:
-                shown.append(f"{name}=<{len(value)} bytes>")
+                shown.append(
+                    f"{name}=<{len(value)} bytes>"
+                    if isinstance(value, bytes)
+                    else f"{name}=<streamed from {value!r}>"
+                )
             elif name == "Status":
                 shown.append(f"Status=0x{value:04X}")
             else:
@@ -404,11 +410,25 @@ class DimsePrimitive:
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-def _data_set_problems(value: BytesIO | None, name: str) -> list[str]:
-    if value is None:
+def _data_set_problems(value: Any, name: str) -> list[str]:
+    """An in-memory or seekable data set must be even and not empty (PS3.5 7.1, PS3.8 E.1).
+
+    A source that cannot seek is checked as it is read, when sent.
+    """
+    if value is None or isinstance(value, Path):
         return []
-    with value.getbuffer() as view:
-        size = view.nbytes
+    if isinstance(value, BytesIO):
+        with value.getbuffer() as view:
+            size = view.nbytes
+    else:
+        try:
+            if not value.seekable():
+                return []
+            here = value.tell()
+            size = value.seek(0, os.SEEK_END) - here
+            value.seek(here)
+        except (AttributeError, OSError, ValueError):
+            return []
     if size == 0:
         return [f"{name} is empty (PS3.8 Annex E: no empty PDVs)"]
     if size % 2:
