@@ -114,8 +114,7 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
             for record in decoder.segment(segment):
                 write(record)
     except CaptureError as err:
-        decoder.problems += 1
-        write({"type": "problem", "rule": "capture", "reason": err.reason, "frame": err.frame})
+        write(decoder.capture_error(err))
     for record in decoder.finish():
         write(record)
     return _finish(decoder, write, out, args)

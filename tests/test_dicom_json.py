@@ -21,7 +21,7 @@ from pydicom.uid import (
 )
 
 from dimsewire import IdentifierError, decode_identifier, encode_identifier
-from dimsewire.codec.dicom_json import identifier_json
+from dimsewire.capture.dicom_json import identifier_json
 
 SYNTAXES = [
     ImplicitVRLittleEndian,

@@ -1,10 +1,10 @@
-"""Captured DICOM connections to records: association events, messages, problems.
+"""Captured DICOM connections, resynchronised: TCP segments in, records out.
 
 Each TCP connection found to carry DICOM (by port, or by an A-ASSOCIATE-RQ at the start
 of a stream) is one association. Its two byte streams go through a
 :class:`~dimsewire.Reassembler` each and its PDUs through an
 :class:`~dimsewire.Association`, so that Identifiers decode in the negotiated transfer
-syntax. Every decoded event becomes a record (a JSON-ready dict, schema in the README).
+syntax. Every decoded event becomes a record, built by :mod:`dimsewire.capture.records`.
 
 Damage is reported, never fatal: after a broken PDU, a lost segment, or at the start of
 a capture that begins mid-association, decoding resumes at the next PDU boundary it can
@@ -18,22 +18,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..association import Association, Side, State
-from ..codec.dicom_json import identifier_json
 from ..codec.events import MessageReceived, PDUReceived
 from ..codec.stream import Reassembler
-from ..codec.upper_layer import (
-    Abort,
-    AssociateAC,
-    AssociateRJ,
-    AssociateRQ,
-    PDataTF,
-    ReleaseRP,
-    ReleaseRQ,
-)
+from ..codec.upper_layer import AssociateAC, AssociateRJ, PDataTF, ReleaseRP
 from ..errors import DecodeError
 from .boundary import MAX_CONTROL, MAX_MESSAGE, find_boundary, plausible
-from .packets import ACK, FIN, RST, SYN, Segment
-from .records import Record, data_set, message_fields, uid_name, user_information_fields
+from .packets import ACK, FIN, RST, SYN, CaptureError, Segment
+from .records import (
+    Record,
+    association_record,
+    connection_end_record,
+    message_record,
+    pdu_record,
+    problem_record,
+    record_head,
+)
 from .tcp import Gap, HalfStream
 
 __all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records"]
@@ -179,7 +178,7 @@ class CaptureDecoder:
         if conn.closed is not None:  # after RST, or after both FINs
             if seg.data:
                 records.append(
-                    self._problem(
+                    self._report(
                         conn,
                         side,
                         seg,
@@ -224,6 +223,12 @@ class CaptureDecoder:
         records = self._deliver(conn, d, data, None)
         return records + self._close(conn, None, "end of file")
 
+    def capture_error(self, err: CaptureError) -> Record:
+        """The problem record of a capture file that cannot be read on (counted)."""
+        record = self._report(None, None, None, "capture", err.reason)
+        record["frame"] = err.frame
+        return record
+
     def finish(self) -> list[Record]:
         """End of the capture: flush every connection still open."""
         records: list[Record] = []
@@ -239,19 +244,9 @@ class CaptureDecoder:
                 records += self._deliver(conn, direction, piece, seg)
             records += self._end_stream(conn, direction, seg)
         conn.closed = how
-        state = conn.association.state.value
-        record = self._base(conn, "connection-end", None, seg)
-        record.update(how=how, state=state)
-        if state in ("requested", "established", "releasing"):
-            record["note"] = f"connection ended ({how}) without A-RELEASE or A-ABORT"
-        records.append(record)
-        for direction in conn.directions.values():
-            record["bytes_" + direction.side] = {
-                "framed": direction.counts.framed,
-                "skipped": direction.counts.skipped,
-                "lost": direction.counts.lost,
-                "left": direction.counts.left,
-            }
+        counts = {d.side: vars(d.counts) for d in conn.directions.values()}
+        head = record_head(conn.index, "connection-end", None, seg)
+        records.append(connection_end_record(head, how, conn.association.state.value, counts))
         return records
 
     # -- bytes to events -------------------------------------------------------------
@@ -262,7 +257,7 @@ class CaptureDecoder:
         if isinstance(piece, Gap):
             d.counts.lost += piece.length
             records = [
-                self._problem(
+                self._report(
                     conn,
                     d.side,
                     seg,
@@ -291,7 +286,7 @@ class CaptureDecoder:
         del d.buffer[:n]
         d.start += n
         d.counts.skipped += n
-        return [self._problem(conn, d.side, seg, "skipped", f"{n} {why}", offset, n)]
+        return [self._report(conn, d.side, seg, "skipped", f"{n} {why}", offset, n)]
 
     def _process(
         self, conn: _Connection, d: _Direction, seg: Segment | None, *, final: bool
@@ -336,11 +331,14 @@ class CaptureDecoder:
                 return records
             if isinstance(event, PDUReceived):
                 if conn.pdus:
-                    records.append(self._pdu_record(conn, d, event, seg))
+                    head = record_head(conn.index, "pdu", d.side, seg)
+                    records.append(pdu_record(head, d.base + event.offset, event))
                 if not isinstance(event.pdu, PDataTF):
                     records += self._pdu(conn, d, event, seg)
             else:
-                records.append(self._message(conn, d, event, seg))
+                head = record_head(conn.index, "message", self._sender(conn, d, event), seg)
+                head["offset"] = d.base + event.offset
+                records.append(message_record(head, event, conn.association))
 
     def _consume(self, d: _Direction) -> None:
         """Drop from the buffer what the reassembler has framed."""
@@ -360,33 +358,22 @@ class CaptureDecoder:
         d.buffer.clear()
         return records
 
-    # -- records ---------------------------------------------------------------------
+    # -- problems and association events ---------------------------------------------
 
-    def _base(self, conn: _Connection, kind: str, side: Side | None, seg: Segment | None) -> Record:
-        record: Record = {"type": kind, "assoc": conn.index}
-        if side is not None:
-            record["direction"] = side
-        if seg is not None:
-            record["time"] = seg.time
-            record["frame"] = seg.frame
-        return record
-
-    def _problem(
+    def _report(
         self,
-        conn: _Connection,
-        side: Side,
+        conn: _Connection | None,
+        side: Side | None,
         seg: Segment | None,
         rule: str,
         reason: str,
-        offset: int | None,
+        offset: int | None = None,
         length: int | None = None,
     ) -> Record:
+        """A problem record, counted: the one way a problem is reported."""
         self.problems += 1
-        record = self._base(conn, "problem", side, seg)
-        record.update(rule=rule, reason=reason, offset=offset)
-        if length is not None:
-            record["length"] = length
-        return record
+        head = record_head(None if conn is None else conn.index, "problem", side, seg)
+        return problem_record(head, rule, reason, offset, length)
 
     def _decode_problem(
         self, conn: _Connection, d: _Direction, seg: Segment | None, err: DecodeError
@@ -394,30 +381,17 @@ class CaptureDecoder:
         # the error's offset counts from where this reassembler started: make it absolute
         offset = None if err.offset is None else d.base + err.offset
         rule = getattr(err, "rule", None) or type(err).__name__
-        return self._problem(conn, d.side, seg, rule, f"{err.where}: {err.reason}", offset)
+        return self._report(conn, d.side, seg, rule, f"{err.where}: {err.reason}", offset)
 
-    def _pdu_record(
-        self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None
-    ) -> Record:
-        record = self._base(conn, "pdu", d.side, seg)
-        record.update(
-            offset=d.base + event.offset,
-            pdu_type=event.pdu_type,
-            name=event.name,
-            length=len(event.raw) - 6,
-        )
-        if isinstance(event.pdu, PDataTF):
-            record["pdvs"] = [
-                {
-                    "context_id": pdv.context_id,
-                    "control_header": pdv.control_header,
-                    "command": pdv.is_command,
-                    "last": pdv.is_last,
-                    "length": len(pdv.fragment),
-                }
-                for pdv in event.pdu.pdvs
-            ]
-        return record
+    @staticmethod
+    def _sender(conn: _Connection, d: _Direction, event: MessageReceived) -> Side:
+        """Who sent a message: a raw PDU file's responses come from the acceptor."""
+        elements = event.primitive.command_elements
+        if conn.raw and isinstance(elements, dict):
+            command_field = elements.get(0x0100)
+            if isinstance(command_field, int) and command_field & 0x8000:
+                return "acceptor"
+        return d.side
 
     def _pdu(
         self, conn: _Connection, d: _Direction, event: PDUReceived, seg: Segment | None
@@ -431,98 +405,14 @@ class CaptureDecoder:
             conn.association.observe(pdu, side, offset=d.base + event.offset)
         except DecodeError as err:
             records.append(self._decode_problem(conn, d, seg, err))
-        record = self._base(conn, event.name.lower(), side, seg)
-        record["offset"] = d.base + event.offset
-        if isinstance(pdu, (AssociateRQ, AssociateAC)):
-            record.update(
-                calling_ae=pdu.calling_ae_title,
-                called_ae=pdu.called_ae_title,
-                **user_information_fields(pdu.user_information),
-            )
-            if not conn.raw:
-                for endpoint, role in conn.endpoints.items():
-                    record[role] = f"{endpoint[0]}:{endpoint[1]}"
-        if isinstance(pdu, AssociateRQ):
-            record["contexts"] = [
-                {
-                    "id": ctx.context_id,
-                    "abstract_syntax": ctx.abstract_syntax,
-                    "abstract_syntax_name": uid_name(ctx.abstract_syntax),
-                    "transfer_syntaxes": list(ctx.transfer_syntaxes),
-                    "transfer_syntax_names": [uid_name(ts) for ts in ctx.transfer_syntaxes],
-                }
-                for ctx in pdu.presentation_contexts
-            ]
-        elif isinstance(pdu, AssociateAC):
-            record["contexts"] = [
-                {
-                    "id": ctx.context_id,
-                    "result": ctx.result,
-                    "result_name": ctx.result_name,
-                    "transfer_syntax": ctx.transfer_syntax if ctx.accepted else None,
-                    "transfer_syntax_name": uid_name(ctx.transfer_syntax) if ctx.accepted else None,
-                }
-                for ctx in pdu.presentation_contexts
-            ]
-            record["deviations"] = [str(d) for d in conn.association.deviations]
-        elif isinstance(pdu, AssociateRJ):
-            record.update(
-                result=pdu.result,
-                result_name=pdu.result_name,
-                source=pdu.source,
-                source_name=pdu.source_name,
-                reason=pdu.reason,
-                reason_name=pdu.reason_name,
-            )
-        elif isinstance(pdu, Abort):
-            record.update(
-                source=pdu.source,
-                source_name=pdu.source_name,
-                reason=pdu.reason,
-                reason_name=pdu.reason_name,
-            )
-        else:
-            assert isinstance(pdu, (ReleaseRQ, ReleaseRP))
-        records.append(record)
+        head = record_head(conn.index, event.name.lower(), side, seg)
+        head["offset"] = d.base + event.offset
+        addresses = None
+        if not conn.raw:
+            addresses = {role: f"{ip}:{port}" for (ip, port), role in conn.endpoints.items()}
+        deviations = conn.association.deviations
+        records.append(association_record(head, pdu, addresses=addresses, deviations=deviations))
         return records
-
-    def _message(
-        self, conn: _Connection, d: _Direction, event: MessageReceived, seg: Segment | None
-    ) -> Record:
-        prim = event.primitive
-        side = d.side
-        if conn.raw and isinstance(prim.command_elements, dict):
-            command_field = prim.command_elements.get(0x0100)
-            if isinstance(command_field, int) and command_field & 0x8000:
-                side = "acceptor"
-        record = self._base(conn, "message", side, seg)
-        record["offset"] = d.base + event.offset
-        record["context_id"] = event.context_id
-        record.update(message_fields(prim))
-        ctx = conn.association.contexts.get(event.context_id)
-        data = data_set(prim)
-        if ctx is None:
-            record["transfer_syntax"] = None
-            if data is not None:
-                record["identifier"] = None
-                record["identifier_note"] = (
-                    "transfer syntax unknown: the association's negotiation is not in the capture"
-                    if conn.association.request is None
-                    else f"presentation context {event.context_id} was not accepted"
-                )
-                record["identifier_length"] = len(data)
-        else:
-            record["transfer_syntax"] = ctx.transfer_syntax
-            if data is not None:
-                try:
-                    record["identifier"] = identifier_json(data, ctx.transfer_syntax)
-                    record["_identifier"] = (data, ctx.transfer_syntax)  # for text output
-                except (DecodeError, ValueError, TypeError) as err:
-                    record["identifier"] = None
-                    record["identifier_note"] = f"does not decode: {err}"
-        if prim.deviations:
-            record["deviations"] = [str(dev) for dev in prim.deviations]
-        return record
 
 
 def iter_records(decoder: CaptureDecoder, segments: Iterable[Segment]) -> Iterator[Record]:

@@ -1,18 +1,49 @@
-"""The JSON-ready fields of records: names of UIDs, command elements, user information."""
+"""Records: what ``dimsewire decode`` reports, as JSON-ready dicts (schema in the README).
+
+One builder per record type (association events, messages, PDUs, problems, the end of
+a connection) and the helpers for their fields: names of UIDs, command elements, user
+information. :mod:`dimsewire.capture.conversation` decides when a record is due.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from pydicom import config
 from pydicom.uid import UID
 
+from ..association import Association, Side
 from ..codec.command_dictionary import command_name
+from ..codec.events import MessageReceived, PDUReceived
 from ..codec.item_objects import UserInformation
+from ..codec.upper_layer import (
+    PDU,
+    Abort,
+    AssociateAC,
+    AssociateRJ,
+    AssociateRQ,
+    PDataTF,
+)
+from ..errors import DecodeError, Deviation
 from ..primitives import DimsePrimitive, OtherCommand, general_status, status_info
+from .dicom_json import identifier_json
+from .packets import Segment
 
-__all__ = ["Record", "data_set", "message_fields", "uid_name", "user_information_fields"]
+__all__ = [
+    "Record",
+    "association_record",
+    "connection_end_record",
+    "data_set",
+    "message_fields",
+    "message_record",
+    "pdu_record",
+    "problem_record",
+    "record_head",
+    "uid_name",
+    "user_information_fields",
+]
 
 Record = dict[str, Any]
 
@@ -95,3 +126,151 @@ def message_fields(prim: DimsePrimitive) -> Record:
             k: v if isinstance(v, (int, str)) else repr(v) for k, v in others.items()
         }
     return fields
+
+
+# --- one builder per record type ----------------------------------------------------------
+
+
+def record_head(assoc: int | None, kind: str, side: Side | None, seg: Segment | None) -> Record:
+    """The fields every record starts with: type, association, direction, time, frame."""
+    record: Record = {"type": kind}
+    if assoc is not None:
+        record["assoc"] = assoc
+    if side is not None:
+        record["direction"] = side
+    if seg is not None:
+        record["time"] = seg.time
+        record["frame"] = seg.frame
+    return record
+
+
+def problem_record(
+    head: Record, rule: str, reason: str, offset: int | None = None, length: int | None = None
+) -> Record:
+    """A ``problem``: the rule that broke, in words, where, and how many bytes it spans."""
+    head.update(rule=rule, reason=reason, offset=offset)
+    if length is not None:
+        head["length"] = length
+    return head
+
+
+def pdu_record(head: Record, offset: int, event: PDUReceived) -> Record:
+    """A ``pdu`` record (``--pdus``): type, name, length, and P-DATA-TF's PDV items."""
+    head.update(
+        offset=offset,
+        pdu_type=event.pdu_type,
+        name=event.name,
+        length=len(event.raw) - 6,
+    )
+    if isinstance(event.pdu, PDataTF):
+        head["pdvs"] = [
+            {
+                "context_id": pdv.context_id,
+                "control_header": pdv.control_header,
+                "command": pdv.is_command,
+                "last": pdv.is_last,
+                "length": len(pdv.fragment),
+            }
+            for pdv in event.pdu.pdvs
+        ]
+    return head
+
+
+def association_record(
+    head: Record,
+    pdu: PDU,
+    *,
+    addresses: Mapping[Side, str] | None,
+    deviations: list[Deviation],
+) -> Record:
+    """An ``a-associate-*``, ``a-release-*`` or ``a-abort`` record (PS3.8 9.3.2-9.3.8).
+
+    `addresses` gives ``"ip:port"`` by side (None for a raw PDU file); `deviations` are
+    what the association reported about the negotiation.
+    """
+    if isinstance(pdu, (AssociateRQ, AssociateAC)):
+        head.update(
+            calling_ae=pdu.calling_ae_title,
+            called_ae=pdu.called_ae_title,
+            **user_information_fields(pdu.user_information),
+        )
+        if addresses is not None:
+            head.update(addresses)
+    if isinstance(pdu, AssociateRQ):
+        head["contexts"] = [
+            {
+                "id": ctx.context_id,
+                "abstract_syntax": ctx.abstract_syntax,
+                "abstract_syntax_name": uid_name(ctx.abstract_syntax),
+                "transfer_syntaxes": list(ctx.transfer_syntaxes),
+                "transfer_syntax_names": [uid_name(ts) for ts in ctx.transfer_syntaxes],
+            }
+            for ctx in pdu.presentation_contexts
+        ]
+    elif isinstance(pdu, AssociateAC):
+        head["contexts"] = [
+            {
+                "id": ctx.context_id,
+                "result": ctx.result,
+                "result_name": ctx.result_name,
+                "transfer_syntax": ctx.transfer_syntax if ctx.accepted else None,
+                "transfer_syntax_name": uid_name(ctx.transfer_syntax) if ctx.accepted else None,
+            }
+            for ctx in pdu.presentation_contexts
+        ]
+        head["deviations"] = [str(d) for d in deviations]
+    elif isinstance(pdu, AssociateRJ):
+        head.update(result=pdu.result, result_name=pdu.result_name)
+    if isinstance(pdu, (AssociateRJ, Abort)):
+        head.update(
+            source=pdu.source,
+            source_name=pdu.source_name,
+            reason=pdu.reason,
+            reason_name=pdu.reason_name,
+        )
+    return head
+
+
+def message_record(head: Record, event: MessageReceived, association: Association) -> Record:
+    """A ``message`` record: the command's fields and the Identifier as DICOM JSON,
+    decoded in the transfer syntax the association negotiated for its context."""
+    prim = event.primitive
+    head["context_id"] = event.context_id
+    head.update(message_fields(prim))
+    ctx = association.contexts.get(event.context_id)
+    data = data_set(prim)
+    if ctx is None:
+        head["transfer_syntax"] = None
+        if data is not None:
+            head["identifier"] = None
+            head["identifier_note"] = (
+                "transfer syntax unknown: the association's negotiation is not in the capture"
+                if association.request is None
+                else f"presentation context {event.context_id} was not accepted"
+            )
+            head["identifier_length"] = len(data)
+    else:
+        head["transfer_syntax"] = ctx.transfer_syntax
+        if data is not None:
+            try:
+                head["identifier"] = identifier_json(data, ctx.transfer_syntax)
+                head["_identifier"] = (data, ctx.transfer_syntax)  # for text output
+            except (DecodeError, ValueError, TypeError) as err:
+                head["identifier"] = None
+                head["identifier_note"] = f"does not decode: {err}"
+    if prim.deviations:
+        head["deviations"] = [str(dev) for dev in prim.deviations]
+    return head
+
+
+def connection_end_record(
+    head: Record, how: str, state: str, counts: Mapping[Side, Mapping[str, int]]
+) -> Record:
+    """A ``connection-end`` record: how it ended, the association's state, and what
+    became of every byte of each direction."""
+    head.update(how=how, state=state)
+    if state in ("requested", "established", "releasing"):
+        head["note"] = f"connection ended ({how}) without A-RELEASE or A-ABORT"
+    for side, numbers in counts.items():
+        head["bytes_" + side] = dict(numbers)
+    return head

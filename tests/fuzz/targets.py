@@ -10,8 +10,8 @@ import io
 
 from dimsewire import DecodeError, Reassembler, decode_message, decode_pdu
 from dimsewire.capture import CaptureDecoder, CaptureError, read_segments
+from dimsewire.capture.dicom_json import identifier_json
 from dimsewire.codec.command_set import decode_command_set
-from dimsewire.codec.dicom_json import identifier_json
 from dimsewire.codec.identifier import decode_identifier
 
 SYNTAXES = (

@@ -18,8 +18,8 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR
 
+from ..codec.identifier import _syntax, decode_identifier
 from ..errors import IdentifierError
-from .identifier import _syntax, decode_identifier
 
 __all__ = ["identifier_json"]
 
