@@ -20,16 +20,9 @@ from pathlib import Path
 from pydicom import Dataset
 from pydicom.uid import ImplicitVRLittleEndian
 
-from dimsewire import (
-    C_FIND,
-    IMPLEMENTATION_CLASS_UID,
-    AssociationEndpoint,
-    ReleaseRP,
-    ReleaseRQ,
-    answer_contexts,
-    associate_ac,
-    associate_rq,
-)
+from dimsewire import C_FIND, IMPLEMENTATION_CLASS_UID, AssociationEndpoint
+from dimsewire.association import answer_contexts
+from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq
 
 SOP_CLASS = "1.2.840.10008.5.1.4.1.2.2.1"  # Study Root Q/R FIND
 SEGMENT = 1460

@@ -1,68 +1,33 @@
 """dimsewire: DICOM DIMSE messages on and off the wire, exactly and fast.
 
-Build a :class:`C_FIND` or :class:`C_CANCEL`, turn it into P-DATA-TF PDUs with
-:func:`encode_message`, and turn PDUs back into primitives with :func:`decode_message`
-or, from a socket's byte stream, with a :class:`Reassembler`.
+Build a primitive (:class:`C_FIND`, :class:`C_CANCEL`, ...), turn it into P-DATA-TF PDUs
+with :func:`encode_message`, and turn PDUs back into primitives with
+:func:`decode_message` or, from a socket's byte stream, with a :class:`Reassembler`;
+run one side of an association with an :class:`AssociationEndpoint`.
+
+The names here are the stable API, with the public submodules :mod:`dimsewire.pdus`
+(the seven Upper Layer PDUs and the A-ASSOCIATE items), :mod:`dimsewire.association`
+(negotiation helpers) and :mod:`dimsewire.capture` (captured traffic). Everything under
+:mod:`dimsewire.codec` is internal and may change.
 """
 
-from .association import (
-    AcceptedContext,
-    Association,
-    AssociationEndpoint,
-    Side,
-    State,
-    answer_contexts,
-    negotiated_contexts,
-)
+from .association import Association, AssociationEndpoint
 from .codec import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_MAX_PDU_LENGTH,
     Event,
     MessageReceived,
     PDUReceived,
     Reassembler,
-    Rule,
     decode_message,
     encode_message,
     encode_message_buffers,
 )
 from .codec.identifier import decode_identifier, encode_identifier
-from .codec.item_objects import (
-    ApplicationContext,
-    AsyncOperationsWindow,
-    ImplementationClassUID,
-    ImplementationVersionName,
-    MaximumLength,
-    PresentationContextAC,
-    PresentationContextRQ,
-    RoleSelection,
-    SOPClassCommonExtendedNegotiation,
-    SOPClassExtendedNegotiation,
-    UnknownItem,
-    UserIdentityAC,
-    UserIdentityRQ,
-    UserInformation,
-)
-from .codec.upper_layer import (
-    PDU,
-    PDV,
-    Abort,
-    AssociateAC,
-    AssociateRJ,
-    AssociateRQ,
-    PDataTF,
-    ReleaseRP,
-    ReleaseRQ,
-    associate_ac,
-    associate_rq,
-    decode_pdu,
-    encode_pdu,
-)
 from .errors import (
     AssociationError,
     CommandSetError,
     DecodeError,
     Deviation,
+    FileMetaError,
     FragmentError,
     IdentifierError,
     ItemError,
@@ -107,8 +72,6 @@ __all__ = [
     "C_GET",
     "C_MOVE",
     "C_STORE",
-    "DEFAULT_MAX_MESSAGE_SIZE",
-    "DEFAULT_MAX_PDU_LENGTH",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
     "N_ACTION",
@@ -117,66 +80,35 @@ __all__ = [
     "N_EVENT_REPORT",
     "N_GET",
     "N_SET",
-    "PDU",
-    "PDV",
-    "Abort",
-    "AcceptedContext",
-    "ApplicationContext",
-    "AssociateAC",
-    "AssociateRJ",
-    "AssociateRQ",
     "Association",
     "AssociationEndpoint",
     "AssociationError",
-    "AsyncOperationsWindow",
     "CommandSetError",
     "DecodeError",
     "Deviation",
     "DimsePrimitive",
     "Event",
+    "FileMetaError",
     "FragmentError",
     "IdentifierError",
-    "ImplementationClassUID",
-    "ImplementationVersionName",
     "ItemError",
-    "MaximumLength",
     "MessageReceived",
     "MessageTooLargeError",
     "OtherCommand",
     "PDUError",
     "PDUReceived",
     "PDUTooLargeError",
-    "PDataTF",
-    "PresentationContextAC",
-    "PresentationContextRQ",
     "Reassembler",
-    "ReleaseRP",
-    "ReleaseRQ",
-    "RoleSelection",
-    "Rule",
-    "SOPClassCommonExtendedNegotiation",
-    "SOPClassExtendedNegotiation",
-    "Side",
-    "State",
     "StatusCategory",
     "StatusInfo",
     "TruncatedError",
-    "UnknownItem",
-    "UserIdentityAC",
-    "UserIdentityRQ",
-    "UserInformation",
-    "answer_contexts",
-    "associate_ac",
-    "associate_rq",
+    "__version__",
     "c_find_status",
     "decode_identifier",
     "decode_message",
-    "decode_pdu",
     "encode_identifier",
     "encode_message",
     "encode_message_buffers",
-    "encode_pdu",
     "general_status",
-    "negotiated_contexts",
     "status_info",
 ]

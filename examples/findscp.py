@@ -30,17 +30,13 @@ from dimsewire import (
     C_FIND,
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
-    Abort,
-    AssociateRQ,
     AssociationEndpoint,
     DecodeError,
     MessageReceived,
     PDUReceived,
-    ReleaseRP,
-    ReleaseRQ,
-    answer_contexts,
-    associate_ac,
 )
+from dimsewire.association import answer_contexts
+from dimsewire.pdus import Abort, AssociateRQ, ReleaseRP, ReleaseRQ, associate_ac
 
 PATIENT_ROOT = "1.2.840.10008.5.1.4.1.2.1.1"
 STUDY_ROOT = "1.2.840.10008.5.1.4.1.2.2.1"

@@ -31,18 +31,13 @@ from dimsewire import (
     C_FIND,
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
-    Abort,
-    AssociateAC,
-    AssociateRJ,
     AssociationEndpoint,
     MessageReceived,
     PDUReceived,
-    ReleaseRP,
-    ReleaseRQ,
     StatusCategory,
-    associate_rq,
     c_find_status,
 )
+from dimsewire.pdus import Abort, AssociateAC, AssociateRJ, ReleaseRP, ReleaseRQ, associate_rq
 
 MODELS = {
     "patient": "1.2.840.10008.5.1.4.1.2.1.1",  # Patient Root Q/R Information Model - FIND

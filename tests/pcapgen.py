@@ -17,17 +17,9 @@ import dpkt
 from pydicom import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from dimsewire import (
-    C_CANCEL,
-    C_FIND,
-    IMPLEMENTATION_CLASS_UID,
-    AssociationEndpoint,
-    ReleaseRP,
-    ReleaseRQ,
-    answer_contexts,
-    associate_ac,
-    associate_rq,
-)
+from dimsewire import C_CANCEL, C_FIND, IMPLEMENTATION_CLASS_UID, AssociationEndpoint
+from dimsewire.association import answer_contexts
+from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq
 
 PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
 CLIENT = ("10.0.0.1", 40001)

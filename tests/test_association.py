@@ -14,9 +14,6 @@ from dimsewire import (
     C_CANCEL,
     C_FIND,
     IMPLEMENTATION_CLASS_UID,
-    Abort,
-    AssociateRJ,
-    AssociateRQ,
     Association,
     AssociationEndpoint,
     AssociationError,
@@ -25,15 +22,19 @@ from dimsewire import (
     MessageReceived,
     PDUError,
     PDUReceived,
+    decode_message,
+    encode_message,
+)
+from dimsewire.association import State, answer_contexts
+from dimsewire.pdus import (
+    Abort,
+    AssociateRJ,
+    AssociateRQ,
     PresentationContextAC,
     ReleaseRP,
     ReleaseRQ,
-    State,
-    answer_contexts,
     associate_ac,
     associate_rq,
-    decode_message,
-    encode_message,
 )
 
 STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pcapgen import Packet, conversation, frame, pcap, segments
 from wire import command_set, element, pdata, pdv, us
 
-from dimsewire import AssociateRQ, PresentationContextRQ
 from dimsewire.cli import main
+from dimsewire.pdus import AssociateRQ, PresentationContextRQ
 
 PDUS = conversation(matches=3)
 STREAM = {side: b"".join(p for s, p in PDUS if s == side) for side in (True, False)}

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pcapgen import conversation
 
-from dimsewire import AssociationEndpoint, DecodeError, Reassembler, decode_pdu
+from dimsewire import AssociationEndpoint, DecodeError, Reassembler
 from dimsewire.capture import CaptureDecoder
+from dimsewire.pdus import decode_pdu
 
 PDUS = conversation(matches=3, max_pdu=64)
 SIDES = {

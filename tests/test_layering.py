@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dimsewire"
 ALLOWED = {
     "primitives": {"primitives", "errors"},
     "codec": {"codec", "primitives", "errors"},
+    "pdus": {"codec"},  # the public face of the codec's Upper Layer PDUs and items
     "association": {"codec", "primitives", "errors"},
     "capture": {"capture", "association", "codec", "primitives", "errors"},
     "cli": {"capture", "association", "codec", "primitives", "errors"},

@@ -7,7 +7,8 @@ import tracemalloc
 
 import pytest
 
-from dimsewire import AssociateRQ, ItemError, PDUTooLargeError, Reassembler, UnknownItem, decode_pdu
+from dimsewire import ItemError, PDUTooLargeError, Reassembler
+from dimsewire.pdus import AssociateRQ, UnknownItem, decode_pdu
 
 
 def test_a_4_gib_pdu_header_allocates_nothing() -> None:

@@ -21,6 +21,10 @@ from pynetdicom import pdu as pyn_pdu
 from dimsewire import (
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
+    PDUReceived,
+    Reassembler,
+)
+from dimsewire.pdus import (
     PDU,
     Abort,
     ApplicationContext,
@@ -30,10 +34,8 @@ from dimsewire import (
     ImplementationClassUID,
     ImplementationVersionName,
     MaximumLength,
-    PDUReceived,
     PresentationContextAC,
     PresentationContextRQ,
-    Reassembler,
     ReleaseRP,
     ReleaseRQ,
     UserInformation,

@@ -24,7 +24,8 @@ from pynetdicom import pdu_primitives as pyn
 from pynetdicom.presentation import PresentationContext
 from strategies import uids
 
-from dimsewire import (
+from dimsewire import DecodeError, ItemError, PDUError, TruncatedError
+from dimsewire.pdus import (
     PDU,
     Abort,
     ApplicationContext,
@@ -32,12 +33,9 @@ from dimsewire import (
     AssociateRJ,
     AssociateRQ,
     AsyncOperationsWindow,
-    DecodeError,
     ImplementationClassUID,
     ImplementationVersionName,
-    ItemError,
     MaximumLength,
-    PDUError,
     PresentationContextAC,
     PresentationContextRQ,
     ReleaseRP,
@@ -45,7 +43,6 @@ from dimsewire import (
     RoleSelection,
     SOPClassCommonExtendedNegotiation,
     SOPClassExtendedNegotiation,
-    TruncatedError,
     UnknownItem,
     UserIdentityAC,
     UserIdentityRQ,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 
-from dimsewire import DecodeError, Reassembler, decode_message, decode_pdu
+from dimsewire import DecodeError, Reassembler, decode_message
 from dimsewire.capture import CaptureDecoder, CaptureError, read_segments
 from dimsewire.capture.dicom_json import identifier_json
 from dimsewire.codec.command_set import decode_command_set
 from dimsewire.codec.identifier import decode_identifier
+from dimsewire.pdus import decode_pdu
 
 SYNTAXES = (
     "1.2.840.10008.1.2",
