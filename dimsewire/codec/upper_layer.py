@@ -67,14 +67,16 @@ __all__ = [
 ]
 
 # PS3.8 Tables 9-11 and 9-17: A-ASSOCIATE-RQ and -AC fixed fields after the PDU header.
+# In the AC, bytes 11-74 are reserved and sent with the RQ's values (Table 9-17).
 AssociateFixedFields = c.Struct(
-    "protocol_version" / c.Int16ub,  # bit 0 set: version 1
-    "reserved" / c.Padding(2),
-    "called_ae_title" / c.Bytes(16),  # in the AC: reserved, sent as received
-    "calling_ae_title" / c.Bytes(16),  # in the AC: reserved, sent as received
-    "reserved2" / c.Padding(32),
+    "protocol_version" / c.Int16ub,  # bytes 7-8, bit 0 set: version 1
+    "reserved_9_10" / c.Padding(2),
+    "called_ae_title" / c.Bytes(16),  # bytes 11-26
+    "calling_ae_title" / c.Bytes(16),  # bytes 27-42
+    "reserved_43_74" / c.Bytes(32),  # RQ: sent as 00H, not tested
 )
 ASSOCIATE_FIXED_SIZE = AssociateFixedFields.sizeof()  # 68
+_ECHOED = slice(4, ASSOCIATE_FIXED_SIZE)  # bytes 11-74, counted from byte 7
 
 # PS3.8 Table 9-21: A-ASSOCIATE-RJ fields after the PDU header.
 AssociateRJFields = c.Struct(
@@ -103,17 +105,24 @@ FIXED_BODY_SIZES = {pdu_type: decl.sizeof() for pdu_type, decl in _FIXED_BODY.it
 
 
 def _ae_title(raw: bytes) -> str:
-    # PS3.8 9.3.2: spaces are not significant; trailing ones are the padding.
-    return raw.decode("latin-1").rstrip(" ")
+    # PS3.8 Table 9-11: leading and trailing spaces are not significant.
+    return raw.decode("latin-1").strip(" ")
 
 
-def _ae_field(title: str, what: str) -> bytes:
+def _ae_field(title: str, received: bytes | None, what: str) -> bytes:
+    """The 16 bytes of an AE title field: as received if they still say `title`."""
+    if received is not None and _ae_title(received) == title:
+        return received
     try:
         raw = title.encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError(f"{what} must be Latin-1 text, not {title!r}") from None
     if len(raw) > 16:
         raise ValueError(f"{what} is at most 16 characters, not {len(raw)}: {title!r}")
+    if not raw.strip(b" "):  # 16 spaces would mean "no Application Name specified"
+        raise ValueError(
+            f"{what} must not be empty or all spaces (PS3.8 Table 9-11), not {title!r}"
+        )
     return raw.ljust(16, b" ")
 
 
@@ -165,6 +174,7 @@ class _Associate:
     calling_ae_title: str
     items: tuple[Item, ...]
     protocol_version: int = 1
+    received_fields: bytes | None = field(default=None, compare=False, repr=False)
 
     pdu_type: ClassVar[int]
 
@@ -185,18 +195,22 @@ class _Associate:
 
     def encode(self) -> bytes:
         """The whole PDU."""
-        body = b"".join(
-            (
-                AssociateFixedFields.build(
-                    {
-                        "protocol_version": self.protocol_version,
-                        "called_ae_title": _ae_field(self.called_ae_title, "called AE title"),
-                        "calling_ae_title": _ae_field(self.calling_ae_title, "calling AE title"),
-                    }
+        got = self.received_fields
+        if got is not None and len(got) != 64:
+            raise ValueError(f"received_fields holds bytes 11-74: 64 bytes, not {len(got)}")
+        fixed = AssociateFixedFields.build(
+            {
+                "protocol_version": self.protocol_version,
+                "called_ae_title": _ae_field(
+                    self.called_ae_title, None if got is None else got[:16], "called AE title"
                 ),
-                encode_items(self.items),
-            )
+                "calling_ae_title": _ae_field(
+                    self.calling_ae_title, None if got is None else got[16:32], "calling AE title"
+                ),
+                "reserved_43_74": bytes(32) if got is None else got[32:],
+            }
         )
+        body = fixed + encode_items(self.items)
         return pdu_header(self.pdu_type, len(body)) + body
 
 
@@ -207,13 +221,19 @@ class AssociateRQ(_Associate):
     Attributes
     ----------
     called_ae_title, calling_ae_title : str
-        Up to 16 characters, without the trailing padding.
+        1 to 16 characters; leading and trailing spaces are not significant and are
+        dropped on decoding (PS3.8 Table 9-11). Empty or all spaces is refused when
+        encoding.
     items : tuple
         Application Context, Presentation Context (:class:`PresentationContextRQ`) and
         User Information items in wire order; unknown items as
         :class:`~dimsewire.pdus.UnknownItem`.
     protocol_version : int
-        1 (bit 0 of the field).
+        Bit 0 set for version 1, the only one (PS3.8 Table 9-11).
+    received_fields : bytes or None
+        Bytes 11-74 as received (the two AE title fields and 32 reserved bytes), kept
+        so that re-encoding gives the same bytes and an A-ASSOCIATE-AC can send them
+        back unchanged (PS3.8 Table 9-17). None for a PDU built here; not compared.
     """
 
     pdu_type: ClassVar[int] = A_ASSOCIATE_RQ
@@ -469,6 +489,7 @@ def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> 
             offset=base - PDU_HEADER_SIZE,
         )
     fixed: Any = AssociateFixedFields.parse(body)
+    received = body[_ECHOED]
     items = tuple(
         decode_items(
             body[ASSOCIATE_FIXED_SIZE:],
@@ -483,6 +504,7 @@ def _decode_associate(pdu_type: int, body: bytes, base: int, max_items: int) -> 
         _ae_title(fixed.calling_ae_title),
         items,
         fixed.protocol_version,
+        received,
     )
 
 
