@@ -13,8 +13,10 @@ The names here are the stable API, with the public submodules :mod:`dimsewire.pd
 
 from .association import Association, AssociationEndpoint
 from .codec import (
+    DataSetFragmentReceived,
     Event,
     MessageReceived,
+    MessageStarted,
     PDUReceived,
     Reassembler,
     decode_message,
@@ -22,6 +24,7 @@ from .codec import (
     encode_message_buffers,
 )
 from .codec.identifier import decode_identifier, encode_identifier
+from .codec.implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, VERSION
 from .errors import (
     AssociationError,
     CommandSetError,
@@ -58,12 +61,7 @@ from .primitives import (
     status_info,
 )
 
-__version__ = "0.1.0"
-
-#: dimsewire's Implementation Class UID (PS3.7 D.3.3.2), a UUID-derived UID (PS3.5 B.2).
-IMPLEMENTATION_CLASS_UID = "2.25.135873463247192846172936622143038300940"
-#: dimsewire's Implementation Version Name (at most 16 characters).
-IMPLEMENTATION_VERSION_NAME = "DIMSEWIRE_" + __version__.replace(".", "")
+__version__ = VERSION
 
 __all__ = [
     "C_CANCEL",
@@ -84,6 +82,7 @@ __all__ = [
     "AssociationEndpoint",
     "AssociationError",
     "CommandSetError",
+    "DataSetFragmentReceived",
     "DecodeError",
     "Deviation",
     "DimsePrimitive",
@@ -93,6 +92,7 @@ __all__ = [
     "IdentifierError",
     "ItemError",
     "MessageReceived",
+    "MessageStarted",
     "MessageTooLargeError",
     "OtherCommand",
     "PDUError",

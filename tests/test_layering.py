@@ -1,5 +1,5 @@
-"""The package's dependency arrows: cli -> capture -> association -> codec -> primitives,
-and no pynetdicom at run time."""
+"""The package's dependency arrows: cli -> capture -> association -> part10 -> codec ->
+primitives, and no pynetdicom at run time."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ ALLOWED = {
     "primitives": {"primitives", "errors"},
     "codec": {"codec", "primitives", "errors"},
     "pdus": {"codec"},  # the public face of the codec's Upper Layer PDUs and items
-    "association": {"codec", "primitives", "errors"},
-    "capture": {"capture", "association", "codec", "primitives", "errors"},
-    "cli": {"capture", "association", "codec", "primitives", "errors"},
+    "part10": {"codec", "primitives", "errors"},  # opens Part 10 files (the codec opens none)
+    "association": {"part10", "codec", "primitives", "errors"},
+    "capture": {"capture", "association", "part10", "codec", "primitives", "errors"},
+    "cli": {"capture", "association", "part10", "codec", "primitives", "errors"},
 }
 
 

@@ -9,15 +9,29 @@ with ``rule`` set to one of :class:`Rule`; the rest are reported as deviations
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 
 from ..errors import Deviation, FragmentError, MessageTooLargeError
 from ..primitives import DimsePrimitive
-from .command_set import CommandSet, decode_command_set
+from .command_set import decode_command_set
 from .framing import COMMAND, LAST, RESERVED_BITS
-from .messages import has_data_set, to_primitive
+from .messages import (
+    STREAMED,
+    attach_data_set,
+    command_primitive,
+    has_data_set,
+    streams_to_parameter,
+)
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "MessageAssembler", "Rule"]
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "MessageAssembler",
+    "Rule",
+    "StreamFragment",
+    "StreamStarted",
+]
 
 #: Default cap on one reassembled message (command set plus data set).
 DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
@@ -44,6 +58,30 @@ class Rule(str, enum.Enum):
         return self.value
 
 
+@dataclass(frozen=True, slots=True)
+class StreamStarted:
+    """The command set of a message whose data set will be handed out in fragments."""
+
+    primitive: DimsePrimitive
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFragment:
+    """One fragment of a streamed data set; `primitive` is set on the last one.
+
+    `data` is a read-only view of the received PDU, valid for as long as it is kept.
+    """
+
+    data: memoryview
+    last: bool
+    primitive: DimsePrimitive | None
+    context_id: int
+
+
+Output = DimsePrimitive | StreamStarted | StreamFragment | None
+StreamSelector = Callable[[DimsePrimitive], bool]
+
+
 class MessageAssembler:
     """Turns PDVs into primitives, one message at a time (sans-IO, no framing).
 
@@ -54,35 +92,48 @@ class MessageAssembler:
         sets the last-fragment bit cannot grow a buffer past it.
     strict : bool
         Raise on every deviation instead of reporting it.
+    stream : callable, optional
+        Called with the primitive of each message whose command set says a data set
+        follows; when it returns True, the data set is not kept but handed out fragment
+        by fragment (:class:`StreamStarted`, then :class:`StreamFragment`), and the
+        message's size is not capped. Memory then stays bounded by the PDU size.
     """
 
     __slots__ = (
         "_command",
         "_context_id",
-        "_cs",
         "_data",
         "_deviations",
+        "_prim",
         "_size",
+        "_streaming",
         "max_message_size",
+        "stream",
         "strict",
     )
 
     def __init__(
-        self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, strict: bool = False
+        self,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        strict: bool = False,
+        stream: StreamSelector | None = None,
     ) -> None:
         if not isinstance(max_message_size, int) or max_message_size < 1:
             raise ValueError(f"max_message_size must be a positive int, not {max_message_size!r}")
         self.max_message_size = max_message_size
         self.strict = strict
+        self.stream = stream
         self._reset()
 
     def _reset(self) -> None:
         self._context_id: int | None = None
         self._command: list[bytes] = []
-        self._cs: CommandSet | None = None  # the decoded command set once complete
+        self._prim: DimsePrimitive | None = None  # the command's primitive once complete
         self._data: list[bytes | memoryview] | None = None  # data set fragments, joined once
         self._deviations: list[Deviation] = []
         self._size = 0
+        self._streaming = False
 
     @property
     def in_progress(self) -> bool:
@@ -100,10 +151,11 @@ class MessageAssembler:
         self._reset()
         return FragmentError(reason, rule=rule.value, offset=offset)
 
-    def add(
-        self, context_id: int, control: int, fragment: memoryview, offset: int
-    ) -> DimsePrimitive | None:
+    def add(self, context_id: int, control: int, fragment: memoryview, offset: int) -> Output:
         """Take one PDV; return the primitive when its message is complete.
+
+        For a streamed message, return :class:`StreamStarted` when its command set is
+        complete and a :class:`StreamFragment` for each data set fragment.
 
         Parameters
         ----------
@@ -145,12 +197,12 @@ class MessageAssembler:
                 offset,
             )
         self._size += size
-        if self._size > self.max_message_size:
+        if self._size > self.max_message_size and not self._streaming:
             size_seen = self._size
             self._reset()
             raise MessageTooLargeError(size_seen, self.max_message_size, offset=offset)
         if is_command:
-            if self._cs is not None:
+            if self._prim is not None:
                 if self._data is None:
                     raise self._fail(
                         Rule.DATA_SET_MISSING,
@@ -168,12 +220,17 @@ class MessageAssembler:
             if control & LAST:
                 return self._command_done()
             return None
-        if self._cs is None:
+        if self._prim is None:
             raise self._fail(
                 Rule.COMMAND_BEFORE_DATA,
                 "data set fragment before the last command fragment (PS3.8 E.2)",
                 offset,
             )
+        if self._streaming:
+            last = bool(control & LAST)
+            view = fragment if isinstance(fragment.obj, bytes) else memoryview(bytes(fragment))
+            done = self._finish(STREAMED) if last else None
+            return StreamFragment(view.toreadonly(), last, done, context_id)
         if self._data is None:
             self._data = []
         self._data.append(fragment if isinstance(fragment.obj, bytes) else bytes(fragment))
@@ -181,25 +238,29 @@ class MessageAssembler:
             return self._finish(BytesIO(b"".join(self._data)))  # one copy, exact size
         return None
 
-    def _command_done(self) -> DimsePrimitive | None:
+    def _command_done(self) -> Output:
         command = self._command[0] if len(self._command) == 1 else b"".join(self._command)
         try:
             cs = decode_command_set(command, strict=self.strict)
             data_follows = has_data_set(cs)
+            assert self._context_id is not None
+            self._prim = command_primitive(cs, self._context_id, strict=self.strict)
         except Exception:
             self._reset()
             raise
-        self._cs = cs
         if not data_follows:
             return self._finish(None)
+        if self.stream is not None and streams_to_parameter(self._prim):
+            self._streaming = bool(self.stream(self._prim))
+            if self._streaming:
+                return StreamStarted(self._prim)
         return None
 
     def _finish(self, data: BytesIO | None) -> DimsePrimitive:
-        cs, context_id, deviations = self._cs, self._context_id, self._deviations
+        prim, deviations = self._prim, self._deviations
         self._reset()
-        assert isinstance(cs, CommandSet)
-        assert context_id is not None
-        prim = to_primitive(cs, data, context_id, strict=self.strict)
+        assert prim is not None
+        attach_data_set(prim, data, strict=self.strict)
         if deviations:
             prim.deviations = (*deviations, *prim.deviations)
         return prim

@@ -50,10 +50,14 @@ __all__ = [
     "DATA_SET_PRESENT",
     "MESSAGES",
     "NO_DATA_SET",
+    "STREAMED",
     "Message",
+    "attach_data_set",
+    "command_primitive",
     "from_primitive",
     "has_data_set",
     "message_for",
+    "streams_to_parameter",
     "to_primitive",
 ]
 
@@ -485,6 +489,10 @@ def _value(
     return value
 
 
+#: Passed as `data_set` when the data set was handed out in fragments, not kept.
+STREAMED = BytesIO()
+
+
 def to_primitive(
     cs: CommandSet, data_set: BytesIO | None, context_id: int, *, strict: bool = False
 ) -> DimsePrimitive:
@@ -494,6 +502,16 @@ def to_primitive(
     elements that do not belong, a data set where the message has none, the status rules
     of PS3.7 Annex C and PS3.4 broken) are collected on ``primitive.deviations``; with
     `strict` they raise CommandSetError.
+    """
+    prim = command_primitive(cs, context_id, strict=strict)
+    attach_data_set(prim, data_set, strict=strict)
+    return prim
+
+
+def command_primitive(cs: CommandSet, context_id: int, *, strict: bool = False) -> DimsePrimitive:
+    """The primitive of a command set, before its data set is known.
+
+    Finish it with :func:`attach_data_set` (which applies the data set and status rules).
     """
     devs = list(cs.deviations)
     values = cs.values
@@ -506,19 +524,74 @@ def to_primitive(
     if message is None:
         named: dict[BaseTag, object] = {BaseTag(t): v for t, v in values.items()}
         named.update({BaseTag(t): v for t, v in cs.unknown.items()})
-        prim = OtherCommand(field_value, command_name(field_value), named, data_set)
+        prim = OtherCommand(field_value, command_name(field_value), named, None)
     else:
-        prim = _known(message, cs, data_set, devs, strict)
+        prim = _known(message, cs, devs, strict)
     prim.context_id = context_id
     prim.deviations = tuple(devs)
     prim.command_elements = values
     return prim
 
 
+def streams_to_parameter(prim: DimsePrimitive) -> bool:
+    """Whether the data set of `prim`'s message has a parameter to be handed out as."""
+    if isinstance(prim, OtherCommand):
+        return True
+    return message_for(prim).data_set_parameter is not None
+
+
+def attach_data_set(
+    prim: DimsePrimitive, data_set: BytesIO | None, *, strict: bool = False
+) -> None:
+    """Give `prim` its data set (or :data:`STREAMED`) and check the rules that need it.
+
+    The deviations found are added to ``prim.deviations``; with `strict` they raise.
+    """
+    if isinstance(prim, OtherCommand):
+        if data_set is not STREAMED:
+            prim.DataSet = data_set
+        return
+    devs = list(prim.deviations)
+    message = message_for(prim)
+    name, parameter = message.name, message.data_set_parameter
+    if data_set is not None:
+        if parameter is None:
+            report(
+                devs,
+                strict,
+                "data-set-not-allowed",
+                f"{name} carries a data set ({message.source}: it has none)",
+                None,
+                0x0800,
+            )
+            prim.extra_data_set = None if data_set is STREAMED else data_set
+        elif data_set is not STREAMED:
+            setattr(prim, "_" + parameter, data_set)
+    elif message.data_set == M:
+        report(
+            devs,
+            strict,
+            "missing-data-set",
+            f"{name} has no {parameter} ({message.source})",
+            None,
+            0x0800,
+        )
+    if message.is_response:
+        streamed = data_set is STREAMED and parameter is not None
+        if streamed:  # the rules look at whether the data set is there
+            setattr(prim, "_" + parameter, STREAMED)  # type: ignore[operator]
+        try:
+            for problem in prim.status_problems():
+                report(devs, strict, "conditional-rule", f"{name}: {problem}", None, None)
+        finally:
+            if streamed:
+                setattr(prim, "_" + parameter, None)  # type: ignore[operator]
+    prim.deviations = tuple(devs)
+
+
 def _known(
     message: Message,
     cs: CommandSet,
-    data_set: BytesIO | None,
     devs: list[Deviation],
     strict: bool,
 ) -> DimsePrimitive:
@@ -553,31 +626,5 @@ def _known(
         if tag in values and keyword not in _FIXED:
             value = _value(keyword, vr, values[tag], devs, strict, offsets[tag], tag)
             setattr(prim, slot, value)
-    parameter = message.data_set_parameter
-    if data_set is not None:
-        if parameter is None:
-            report(
-                devs,
-                strict,
-                "data-set-not-allowed",
-                f"{name} carries a data set ({message.source}: it has none)",
-                None,
-                0x0800,
-            )
-            prim.extra_data_set = data_set
-        else:
-            setattr(prim, "_" + parameter, data_set)
-    elif message.data_set == M:
-        report(
-            devs,
-            strict,
-            "missing-data-set",
-            f"{name} has no {parameter} ({message.source})",
-            None,
-            0x0800,
-        )
-    if message.is_response:
-        for problem in prim.status_problems():
-            report(devs, strict, "conditional-rule", f"{name}: {problem}", None, None)
     prim.extra_elements = extras
     return prim

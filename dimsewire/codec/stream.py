@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..errors import (
     DecodeError,
@@ -19,8 +20,21 @@ from ..errors import (
     nbytes,
 )
 from ..primitives import DimsePrimitive
-from .assembler import DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler, Rule
-from .events import Event, MessageReceived, PDUReceived
+from .assembler import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    MessageAssembler,
+    Rule,
+    StreamFragment,
+    StreamSelector,
+    StreamStarted,
+)
+from .events import (
+    DataSetFragmentReceived,
+    Event,
+    MessageReceived,
+    MessageStarted,
+    PDUReceived,
+)
 from .framing import (
     P_DATA_TF,
     PDU_HEADER,
@@ -42,12 +56,13 @@ _COMPACT_AT = 64 * 1024
 
 
 def _feed_pdata(
-    assembler: MessageAssembler, body: memoryview, offset: int, done: list[DimsePrimitive]
+    assembler: MessageAssembler, body: memoryview, offset: int, done: list[Any]
 ) -> None:
-    """Append to `done` every message a P-DATA-TF body completes; `offset` is the PDU's.
+    """Append to `done` what a P-DATA-TF body completes; `offset` is the PDU's.
 
-    A fault in the body is raised only after the messages before it are in `done`, so
-    that the caller loses none of them.
+    That is each primitive of a whole message and, for streamed messages, the
+    assembler's StreamStarted / StreamFragment outputs. A fault in the body is raised
+    only after the outputs before it are in `done`, so that the caller loses none.
     """
     if not len(body):
         assembler.report(Rule.EMPTY_P_DATA, "P-DATA-TF PDU with no PDV items (PS3.8 9.3.5)", offset)
@@ -94,6 +109,14 @@ class Reassembler:
         Also hand out a :class:`PDUReceived` for each P-DATA-TF PDU (its ``pdu`` a
         :class:`~dimsewire.pdus.PDataTF` with the PDV items), before the messages
         it completes: for tools that show the wire, not for endpoints.
+    stream_data_sets : callable, optional
+        ``stream_data_sets(primitive) -> bool``, asked for each message whose command
+        set says a data set follows (e.g. ``lambda p: isinstance(p, C_STORE)``). For the
+        messages it selects the data set is not collected: :class:`MessageStarted`
+        comes when the command set is complete, a :class:`DataSetFragmentReceived` for
+        each fragment as its PDU arrives, then :class:`MessageReceived` with
+        ``streamed=True``. Memory stays bounded by the maximum PDU length whatever the
+        data set's size, and ``max_message_size`` does not apply to those messages.
     """
 
     def __init__(
@@ -105,6 +128,7 @@ class Reassembler:
         strict: bool = False,
         pdata_events: bool = False,
         max_items: int = DEFAULT_MAX_ITEMS,
+        stream_data_sets: StreamSelector | None = None,
     ) -> None:
         if not isinstance(max_pdu_length, int) or max_pdu_length < 0:
             raise ValueError(f"max_pdu_length must be an int >= 0, not {max_pdu_length!r}")
@@ -112,7 +136,9 @@ class Reassembler:
             raise ValueError(
                 f"max_control_pdu_length must be an int >= 0, not {max_control_pdu_length!r}"
             )
-        self._assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
+        self._assembler = MessageAssembler(
+            max_message_size=max_message_size, strict=strict, stream=stream_data_sets
+        )
         self._pdata_limit = max_pdu_length or max_message_size + 64 * 1024
         self._control_limit = max_control_pdu_length
         self._buffer = bytearray()
@@ -225,22 +251,48 @@ class Reassembler:
             body = view[pos + PDU_HEADER_SIZE : end].tobytes()
         if self._pdata_events:
             self._pdata_event(body, offset)
-        done: list[DimsePrimitive] = []
+        done: list[Any] = []
         try:
             _feed_pdata(assembler, memoryview(body), offset, done)
         except PDUError as err:
             self._broken = err
         except DecodeError as err:
             self._error = err
-        for prim in done:
+        pending = self._pending
+        for item in done:
+            start = offset if self._message_start is None else self._message_start
+            if isinstance(item, StreamStarted):
+                prim = item.primitive
+                assert prim.context_id is not None
+                pending.append(
+                    MessageStarted(primitive=prim, context_id=prim.context_id, offset=start)
+                )
+                self._message_start = start
+                continue
+            streamed = isinstance(item, StreamFragment)
+            if streamed:
+                assert self._message_start is not None
+                pending.append(
+                    DataSetFragmentReceived(
+                        data=item.data,
+                        last=item.last,
+                        context_id=item.context_id,
+                        offset=offset,
+                    )
+                )
+                if item.primitive is None:
+                    continue
+                prim = item.primitive
+            else:
+                prim = item
             assert prim.context_id is not None
-            start = self._message_start
-            self._pending.append(
+            pending.append(
                 MessageReceived(
                     primitive=prim,
                     context_id=prim.context_id,
                     deviations=prim.deviations,
-                    offset=offset if start is None else start,
+                    offset=start,
+                    streamed=streamed,
                 )
             )
             self._message_start = None
@@ -314,7 +366,7 @@ def decode_message(
         one stream.
     """
     assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
-    done: list[DimsePrimitive] = []  # the message, once complete (more is an error)
+    done: list[Any] = []  # the message, once complete (more is an error)
     unpack_header = PDU_HEADER.unpack_from
     offset = 0
     for pdu in pdus:
@@ -344,7 +396,7 @@ def decode_message(
             if done and (len(done) > 1 or assembler.in_progress):
                 raise _more_than_one(offset)
         offset += size
-    result = done[0] if done else None
+    result: DimsePrimitive | None = done[0] if done else None
     if result is None:
         raise TruncatedError(
             "PDUs end before the message is complete: its last fragment never came"

@@ -11,10 +11,7 @@ parameter, pynetdicom's ``REQUEST_KEYWORDS`` / ``RESPONSE_KEYWORDS`` /
 
 from __future__ import annotations
 
-import operator
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,152 +19,12 @@ from typing import Any, ClassVar
 from pydicom.tag import BaseTag
 
 from ..errors import Deviation
-from ._validate import (
-    check_ae_title,
-    check_data_set,
-    check_lo_text,
-    check_message_id,
-    check_priority,
-    check_status,
-    check_tag_list,
-    check_tags,
-    check_uid,
-    check_us,
-    uid_problem,
-)
+from ._validate import uid_problem
+from .parameters import PARAMETERS, Param
 from .status import StatusCategory, status_info
 
-__all__ = ["DATA_SET_PARAMETERS", "STATUS_DETAILS", "DimsePrimitive", "Parameter"]
+__all__ = ["DATA_SET_PARAMETERS", "STATUS_DETAILS", "DimsePrimitive", "slots"]
 
-
-@dataclass(frozen=True, slots=True)
-class Parameter:
-    """One DIMSE service parameter: how it is checked and what it means.
-
-    Attributes
-    ----------
-    keyword : str
-        The parameter's name, which is also its command element's keyword (PS3.7 Annex E)
-        or, for a data set, pynetdicom's attribute name.
-    check : callable
-        ``check(value, keyword)`` returns the stored form or raises TypeError/ValueError.
-    doc : str
-        The property's docstring.
-    listed : bool
-        Stored as a tuple of tags and handed out as a new list.
-    default : object
-        The value of a new primitive (None but for Priority).
-    """
-
-    keyword: str
-    check: Callable[[Any, str], Any]
-    doc: str
-    listed: bool = False
-    default: object = None
-
-
-def _priority(value: object, _name: str) -> int:
-    return check_priority(value)
-
-
-_ROWS = (
-    Parameter("MessageID", check_message_id, "Identifies a request (US, PS3.7 9.1.1.1.1)."),
-    Parameter(
-        "MessageIDBeingRespondedTo",
-        check_message_id,
-        "The Message ID of the request this answers or cancels (US, PS3.7 9.1.1.1.2).",
-    ),
-    Parameter(
-        "AffectedSOPClassUID",
-        check_uid,
-        "The SOP Class operated on (UI, PS3.7 9.1.1.1.3); set from str, bytes or UID.",
-    ),
-    Parameter(
-        "AffectedSOPInstanceUID",
-        check_uid,
-        "The SOP Instance operated on (UI, PS3.7 9.1.1.1.4, 10.1.1.1.2).",
-    ),
-    Parameter(
-        "RequestedSOPClassUID",
-        check_uid,
-        "The SOP Class the request is for (UI, PS3.7 10.1.2.1.1).",
-    ),
-    Parameter(
-        "RequestedSOPInstanceUID",
-        check_uid,
-        "The SOP Instance the request is for (UI, PS3.7 10.1.2.1.2).",
-    ),
-    Parameter(
-        "Priority",
-        _priority,
-        "0 (medium), 1 (high) or 2 (low, the default) (US, PS3.7 9.1.1.1.6).",
-        default=2,
-    ),
-    Parameter(
-        "MoveDestination",
-        check_ae_title,
-        "The AE title the C-MOVE sub-operations store to (AE, PS3.7 9.1.4.1.4).",
-    ),
-    Parameter(
-        "MoveOriginatorApplicationEntityTitle",
-        check_ae_title,
-        "The AE title of the C-MOVE SCU a C-STORE works for (AE, PS3.7 9.1.1.1.7).",
-    ),
-    Parameter(
-        "MoveOriginatorMessageID",
-        check_message_id,
-        "The Message ID of the C-MOVE a C-STORE works for (US, PS3.7 9.1.1.1.8).",
-    ),
-    Parameter("Status", check_status, "The response status, 0..0xFFFF (US, PS3.7 Annex C)."),
-    Parameter(
-        "OffendingElement",
-        check_tags,
-        "Tags of the elements in error (AT, PS3.7 C.4, C.5); a copy of the stored list.",
-        listed=True,
-    ),
-    Parameter(
-        "ErrorComment",
-        check_lo_text,
-        "Text describing a Warning or Failure (LO, at most 64 characters, PS3.7 C.4, C.5).",
-    ),
-    Parameter("ErrorID", check_us, "A Warning or Failure code of the service (US, PS3.7 C.5)."),
-    Parameter(
-        "AttributeIdentifierList",
-        check_tag_list,
-        "Tags of attributes (AT, PS3.7 10.1.2.1.3); an empty list means all attributes.",
-        listed=True,
-    ),
-    Parameter(
-        "EventTypeID", check_us, "The event reported (US, PS3.7 10.1.1.1.4, PS3.4 per class)."
-    ),
-    Parameter(
-        "ActionTypeID", check_us, "The action asked for (US, PS3.7 10.1.4.1.4, PS3.4 per class)."
-    ),
-    *(
-        Parameter(
-            f"NumberOf{kind}Suboperations",
-            check_us,
-            f"C-GET/C-MOVE sub-operations {kind.lower()} (US, PS3.7 9.1.3.1.{n}).",
-        )
-        for n, kind in enumerate(("Remaining", "Completed", "Failed", "Warning"), start=5)
-    ),
-    *(
-        Parameter(name, check_data_set, f"{what} (PS3.7 {where}); bytes-like values are wrapped.")
-        for name, what, where in (
-            ("DataSet", "The SOP Instance to store, encoded", "9.1.1.1.10"),
-            ("Identifier", "The encoded query or retrieve keys, or a match", "9.1.2.1.4"),
-            ("EventInformation", "The encoded event information", "10.1.1.1.5"),
-            ("EventReply", "The encoded event reply", "10.1.1.1.6"),
-            ("AttributeList", "The encoded attributes", "10.1.2.1.4"),
-            ("ModificationList", "The encoded attributes to change", "10.1.3.1.3"),
-            ("ActionInformation", "The encoded action information", "10.1.4.1.5"),
-            ("ActionReply", "The encoded action reply", "10.1.4.1.6"),
-        )
-    ),
-)
-
-#: Every DIMSE parameter by keyword.
-PARAMETERS: dict[str, Parameter] = {row.keyword: row for row in _ROWS}
 
 #: The parameters that are encoded data sets, not command elements.
 DATA_SET_PARAMETERS = frozenset(
@@ -204,22 +61,6 @@ def _slot(keyword: str) -> str:
 def slots(table: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     """The ``__slots__`` of a primitive class with this parameter table."""
     return tuple(_slot(keyword) for keyword, _rq, _rsp in table)
-
-
-def _property(row: Parameter) -> property:
-    slot, keyword, check = _slot(row.keyword), row.keyword, row.check
-
-    def setter(self: DimsePrimitive, value: Any) -> None:
-        setattr(self, slot, check(value, keyword))
-
-    if row.listed:
-
-        def getter(self: DimsePrimitive) -> Any:
-            value = getattr(self, slot)
-            return None if value is None else list(value)
-
-        return property(getter, setter, doc=row.doc)
-    return property(operator.attrgetter(slot), setter, doc=row.doc)
 
 
 def _used(need: str) -> bool:
@@ -284,9 +125,13 @@ class DimsePrimitive:
         cls.STATUS_OPTIONAL_KEYWORDS = tuple(
             k for k, _rq, rsp in table if k in STATUS_DETAILS and _used(rsp)
         )
+        declared = {k for k, v in vars(cls).items() if isinstance(v, Param)}
+        if declared != set(cls._PARAMETERS):
+            raise TypeError(
+                f"{cls.__name__}: the parameters declared ({sorted(declared)}) are not those "
+                f"of its table ({sorted(cls._PARAMETERS)})"
+            )
         for keyword, rq, rsp in table:
-            if keyword not in cls.__dict__:
-                setattr(cls, keyword, _property(PARAMETERS[keyword]))
             if keyword in DATA_SET_PARAMETERS:
                 if _used(rq):
                     cls.REQUEST_DATA_SET = keyword

@@ -10,6 +10,7 @@ mandatory parameters.
 
 from __future__ import annotations
 
+from . import parameters as param
 from .base import DimsePrimitive, slots
 from .status import StatusCategory, status_info
 
@@ -29,6 +30,11 @@ class C_ECHO(DimsePrimitive):
         ("ErrorComment", "-", "C"),  # PS3.7 Annex C related field
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    Status = param.STATUS
+    ErrorComment = param.ERROR_COMMENT
 
 
 class C_STORE(DimsePrimitive):
@@ -53,6 +59,17 @@ class C_STORE(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    Priority = param.PRIORITY
+    MoveOriginatorApplicationEntityTitle = param.MOVE_ORIGINATOR_APPLICATION_ENTITY_TITLE
+    MoveOriginatorMessageID = param.MOVE_ORIGINATOR_MESSAGE_ID
+    DataSet = param.DATA_SET
+    Status = param.STATUS
+    OffendingElement = param.OFFENDING_ELEMENT
+    ErrorComment = param.ERROR_COMMENT
 
 
 class C_FIND(DimsePrimitive):
@@ -74,6 +91,14 @@ class C_FIND(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    Priority = param.PRIORITY
+    Identifier = param.IDENTIFIER
+    Status = param.STATUS
+    OffendingElement = param.OFFENDING_ELEMENT
+    ErrorComment = param.ERROR_COMMENT
 
     def status_problems(self) -> list[str]:
         """Annex C's rules, and PS3.4 C.4.1.1.4: an Identifier with, and only with, Pending."""
@@ -132,6 +157,18 @@ class C_GET(_Retrieve):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    Priority = param.PRIORITY
+    Identifier = param.IDENTIFIER
+    Status = param.STATUS
+    NumberOfRemainingSuboperations = param.NUMBER_OF_REMAINING_SUBOPERATIONS
+    NumberOfCompletedSuboperations = param.NUMBER_OF_COMPLETED_SUBOPERATIONS
+    NumberOfFailedSuboperations = param.NUMBER_OF_FAILED_SUBOPERATIONS
+    NumberOfWarningSuboperations = param.NUMBER_OF_WARNING_SUBOPERATIONS
+    OffendingElement = param.OFFENDING_ELEMENT
+    ErrorComment = param.ERROR_COMMENT
 
 
 class C_MOVE(_Retrieve):
@@ -153,6 +190,19 @@ class C_MOVE(_Retrieve):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    Priority = param.PRIORITY
+    MoveDestination = param.MOVE_DESTINATION
+    Identifier = param.IDENTIFIER
+    Status = param.STATUS
+    NumberOfRemainingSuboperations = param.NUMBER_OF_REMAINING_SUBOPERATIONS
+    NumberOfCompletedSuboperations = param.NUMBER_OF_COMPLETED_SUBOPERATIONS
+    NumberOfFailedSuboperations = param.NUMBER_OF_FAILED_SUBOPERATIONS
+    NumberOfWarningSuboperations = param.NUMBER_OF_WARNING_SUBOPERATIONS
+    OffendingElement = param.OFFENDING_ELEMENT
+    ErrorComment = param.ERROR_COMMENT
 
 
 class C_CANCEL(DimsePrimitive):
@@ -164,6 +214,7 @@ class C_CANCEL(DimsePrimitive):
 
     _TABLE = (("MessageIDBeingRespondedTo", "M", "-"),)  # PS3.7 9.3.2.3
     __slots__ = slots(_TABLE)
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
 
     def response_problems(self) -> list[str]:
         """A C-CANCEL is never a response."""

@@ -12,6 +12,7 @@ replaces ``EventInformation``); here each data set parameter is its own attribut
 
 from __future__ import annotations
 
+from . import parameters as param
 from .base import DimsePrimitive, slots
 
 __all__ = ["N_ACTION", "N_CREATE", "N_DELETE", "N_EVENT_REPORT", "N_GET", "N_SET"]
@@ -33,6 +34,16 @@ class N_EVENT_REPORT(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    EventTypeID = param.EVENT_TYPE_ID
+    EventInformation = param.EVENT_INFORMATION
+    EventReply = param.EVENT_REPLY
+    Status = param.STATUS
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
 
 
 class N_GET(DimsePrimitive):
@@ -57,6 +68,17 @@ class N_GET(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    RequestedSOPClassUID = param.REQUESTED_SOP_CLASS_UID
+    RequestedSOPInstanceUID = param.REQUESTED_SOP_INSTANCE_UID
+    AttributeIdentifierList = param.ATTRIBUTE_IDENTIFIER_LIST
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    AttributeList = param.ATTRIBUTE_LIST
+    Status = param.STATUS
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
 
 
 class N_SET(DimsePrimitive):
@@ -77,6 +99,18 @@ class N_SET(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    RequestedSOPClassUID = param.REQUESTED_SOP_CLASS_UID
+    RequestedSOPInstanceUID = param.REQUESTED_SOP_INSTANCE_UID
+    ModificationList = param.MODIFICATION_LIST
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    AttributeList = param.ATTRIBUTE_LIST
+    Status = param.STATUS
+    AttributeIdentifierList = param.ATTRIBUTE_IDENTIFIER_LIST
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
 
 
 class N_ACTION(DimsePrimitive):
@@ -97,6 +131,18 @@ class N_ACTION(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    RequestedSOPClassUID = param.REQUESTED_SOP_CLASS_UID
+    RequestedSOPInstanceUID = param.REQUESTED_SOP_INSTANCE_UID
+    ActionTypeID = param.ACTION_TYPE_ID
+    ActionInformation = param.ACTION_INFORMATION
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    ActionReply = param.ACTION_REPLY
+    Status = param.STATUS
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
 
 
 class N_CREATE(DimsePrimitive):
@@ -114,6 +160,15 @@ class N_CREATE(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    AttributeList = param.ATTRIBUTE_LIST
+    Status = param.STATUS
+    AttributeIdentifierList = param.ATTRIBUTE_IDENTIFIER_LIST
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
 
 
 class N_DELETE(DimsePrimitive):
@@ -131,3 +186,12 @@ class N_DELETE(DimsePrimitive):
         ("ErrorComment", "-", "C"),
     )
     __slots__ = slots(_TABLE)
+    MessageID = param.MESSAGE_ID
+    MessageIDBeingRespondedTo = param.MESSAGE_ID_BEING_RESPONDED_TO
+    RequestedSOPClassUID = param.REQUESTED_SOP_CLASS_UID
+    RequestedSOPInstanceUID = param.REQUESTED_SOP_INSTANCE_UID
+    AffectedSOPClassUID = param.AFFECTED_SOP_CLASS_UID
+    AffectedSOPInstanceUID = param.AFFECTED_SOP_INSTANCE_UID
+    Status = param.STATUS
+    ErrorID = param.ERROR_ID
+    ErrorComment = param.ERROR_COMMENT
