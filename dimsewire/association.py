@@ -17,15 +17,19 @@ A Maximum Length of 0, or none at all, means no limit.
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from io import BytesIO
+from pathlib import Path
 from typing import Literal
 
 from pydicom import Dataset
 
+from .codec.assembler import StreamSelector
 from .codec.events import Event, MessageReceived, PDUReceived
-from .codec.fragmenter import encode_message
+from .codec.fragmenter import Buffer, encode_message, encode_message_buffers
 from .codec.identifier import decode_identifier, encode_identifier
 from .codec.item_objects import PresentationContextAC, PresentationContextRQ, UserInformation
 from .codec.stream import DEFAULT_MAX_PDU_LENGTH, Reassembler
@@ -41,6 +45,7 @@ from .codec.upper_layer import (
     encode_pdu,
 )
 from .errors import AssociationError, Deviation
+from .part10 import Part10DataSet, open_data_set
 from .primitives import DimsePrimitive
 
 __all__ = [
@@ -146,6 +151,18 @@ def answer_contexts(
 
 def _limit(user_information: UserInformation) -> int:
     return user_information.max_length or 0
+
+
+def _echo(rq: AssociateRQ, ac: AssociateAC) -> AssociateAC:
+    """`ac` carrying the request's bytes 11-74 (reserved in the AC, PS3.8 Table 9-17)."""
+    asked = (rq.called_ae_title, rq.calling_ae_title)
+    if (ac.called_ae_title, ac.calling_ae_title) != asked:
+        raise ValueError(
+            "the AE title fields of an A-ASSOCIATE-AC are reserved and carry the "
+            f"A-ASSOCIATE-RQ's (PS3.8 Table 9-17): called {asked[0]!r}, calling "
+            f"{asked[1]!r}, not {ac.called_ae_title!r}, {ac.calling_ae_title!r}"
+        )
+    return replace(ac, received_fields=rq.received_fields)
 
 
 class Association:
@@ -352,6 +369,10 @@ class AssociationEndpoint:
         longer than this are refused from their header.
     strict : bool
         Raise on deviations instead of reporting them on the messages.
+    stream_data_sets : callable, optional
+        Which received messages hand their data set out in fragments instead of
+        collecting it (see :class:`~dimsewire.Reassembler`), e.g.
+        ``lambda p: isinstance(p, C_STORE)`` for a storage SCP.
     """
 
     def __init__(
@@ -360,6 +381,7 @@ class AssociationEndpoint:
         *,
         max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
         strict: bool = False,
+        stream_data_sets: StreamSelector | None = None,
     ) -> None:
         if local not in ("requestor", "acceptor"):
             raise ValueError(f"local must be 'requestor' or 'acceptor', not {local!r}")
@@ -367,7 +389,9 @@ class AssociationEndpoint:
         self.peer: Side = "acceptor" if local == "requestor" else "requestor"
         self.association = Association()
         self.max_pdu_length = max_pdu_length
-        self._reassembler = Reassembler(max_pdu_length=max_pdu_length, strict=strict)
+        self._reassembler = Reassembler(
+            max_pdu_length=max_pdu_length, strict=strict, stream_data_sets=stream_data_sets
+        )
 
     @property
     def state(self) -> State:
@@ -377,13 +401,17 @@ class AssociationEndpoint:
     def send_pdu(self, pdu: PDU) -> bytes:
         """The bytes of a PDU this side sends, noted in the association's state.
 
+        An A-ASSOCIATE-AC goes out with the A-ASSOCIATE-RQ's bytes 11-74 as received
+        (the reserved fields of PS3.8 Table 9-17).
+
         Raises
         ------
         AssociationError
             The PDU is not allowed now (an A-ASSOCIATE-AC from the requestor, ...).
         ValueError
-            A field does not fit; or this side's own A-ASSOCIATE-RQ/-AC announces a
-            Maximum Length other than `max_pdu_length`.
+            A field does not fit; this side's own A-ASSOCIATE-RQ/-AC announces a
+            Maximum Length other than `max_pdu_length`; an A-ASSOCIATE-AC names other AE
+            titles than the request.
         """
         if isinstance(pdu, (AssociateRQ, AssociateAC)):
             announced = _limit(pdu.user_information)
@@ -392,6 +420,8 @@ class AssociationEndpoint:
                     f"the PDU announces a Maximum Length of {announced}, this endpoint "
                     f"receives up to {self.max_pdu_length}"
                 )
+        if isinstance(pdu, AssociateAC) and self.association.request is not None:
+            pdu = _echo(self.association.request, pdu)
         data = encode_pdu(pdu)
         self.association.observe(pdu, self.local)
         return data
@@ -401,14 +431,92 @@ class AssociationEndpoint:
     ) -> list[bytes]:
         """The P-DATA-TF PDUs of one message, each within the peer's Maximum Length.
 
+        For a data set held in memory. A data set streamed from a file object or a path
+        goes through :meth:`stream_message`, which never holds it whole.
+
         Raises
         ------
         AssociationError
             The association is not established or the context was not accepted.
+        TypeError
+            The data set is a file object or a path.
         """
+        if _streamed_data_set(primitive) is not None:
+            raise TypeError(
+                "the data set is a file object or a path: send it with stream_message(), "
+                "which reads it as the PDUs are taken"
+            )
         self.association.check_message(context_id, self.local)
         limit = self.association.max_pdu_length_for(self.local)
         return list(encode_message(primitive, context_id, limit, pack=pack))
+
+    def stream_message(
+        self, primitive: DimsePrimitive, context_id: int, *, pack: bool = False
+    ) -> Iterator[list[Buffer]]:
+        """The P-DATA-TF PDUs of one message, lazily, each a list of buffers.
+
+        Write each PDU's buffers in order (``socket.sendmsg`` takes them as they are)
+        before taking the next: a streamed data set is read in bounded blocks that are
+        reused. A data set given as a path is opened as a Part 10 file here
+        (:func:`dimsewire.part10.open_data_set`) and closed when the iterator ends.
+
+        Everything is checked before the first PDU: the association's state, the
+        context, the primitive, and for a Part 10 file that its transfer syntax is the
+        context's (no re-encoding: PS3.5 10.1 lets a data set travel only in the
+        negotiated transfer syntax) and that its SOP Class and Instance UIDs are the
+        primitive's Affected ones.
+
+        Raises
+        ------
+        AssociationError
+            The association is not established or the context was not accepted.
+        ValueError
+            A transfer syntax or UID mismatch, or a primitive that cannot be sent.
+        FileMetaError
+            The path is not a Part 10 file.
+        """
+        self.association.check_message(context_id, self.local)
+        limit = self.association.max_pdu_length_for(self.local)
+        source = _streamed_data_set(primitive)
+        opened = None
+        if isinstance(source, Path):
+            opened = open_data_set(source)
+            source = opened
+        try:
+            if source is not None:
+                self._check_file(primitive, source, context_id)
+            sending = primitive
+            if opened is not None:
+                sending = copy.copy(primitive)
+                setattr(sending, "_" + _data_set_name(primitive), opened)
+            pdus = encode_message_buffers(sending, context_id, limit, pack=pack)
+        except BaseException:
+            if opened is not None:
+                opened.close()
+            raise
+        return _closing(pdus, opened)
+
+    def _check_file(self, primitive: DimsePrimitive, source: object, context_id: int) -> None:
+        """A Part 10 source must be in the context's transfer syntax and be the instance."""
+        if not isinstance(source, Part10DataSet):
+            return
+        negotiated = self.association.context(context_id).transfer_syntax
+        if source.transfer_syntax != negotiated:
+            raise ValueError(
+                f"{source.path} is in transfer syntax {source.transfer_syntax}, presentation "
+                f"context {context_id} in {negotiated}: dimsewire sends a file's bytes as "
+                "they are and does not re-encode them"
+            )
+        for keyword, value in (
+            ("AffectedSOPClassUID", source.sop_class_uid),
+            ("AffectedSOPInstanceUID", source.sop_instance_uid),
+        ):
+            mine = getattr(primitive, keyword, None)
+            if mine is not None and mine != value:
+                raise ValueError(
+                    f"{source.path} holds {value} as its {keyword[8:]}, the primitive's "
+                    f"{keyword} is {mine}"
+                )
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Bytes from the peer."""
@@ -438,3 +546,26 @@ class AssociationEndpoint:
         """Every event the bytes received so far complete."""
         while (event := self.next_event()) is not None:
             yield event
+
+
+def _data_set_name(primitive: DimsePrimitive) -> str:
+    name = primitive.RESPONSE_DATA_SET if primitive.is_response else primitive.REQUEST_DATA_SET
+    assert name is not None
+    return name
+
+
+def _streamed_data_set(primitive: DimsePrimitive) -> object | None:
+    """The primitive's data set when it is a file object or a path, else None."""
+    name = primitive.RESPONSE_DATA_SET if primitive.is_response else primitive.REQUEST_DATA_SET
+    value: object = None if name is None else getattr(primitive, "_" + name, None)
+    if value is None or isinstance(value, BytesIO):
+        return None
+    return value
+
+
+def _closing(pdus: Iterator[list[Buffer]], opened: Part10DataSet | None) -> Iterator[list[Buffer]]:
+    try:
+        yield from pdus
+    finally:
+        if opened is not None:
+            opened.close()

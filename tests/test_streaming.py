@@ -15,6 +15,8 @@ from pydicom.data import get_testdata_file
 from dimsewire import (
     C_FIND,
     C_STORE,
+    IMPLEMENTATION_CLASS_UID,
+    AssociationEndpoint,
     MessageReceived,
     Reassembler,
     TruncatedError,
@@ -22,9 +24,11 @@ from dimsewire import (
     encode_message,
     encode_message_buffers,
 )
+from dimsewire.association import answer_contexts
 from dimsewire.codec.events import DataSetFragmentReceived, MessageStarted
 from dimsewire.codec.fragmenter import MAX_FRAGMENT_WITHOUT_LIMIT
 from dimsewire.part10 import PARTIAL_SUFFIX, Part10Writer, open_data_set
+from dimsewire.pdus import associate_ac, associate_rq
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -301,3 +305,93 @@ def test_a_part10_file_streams_as_the_data_set(tmp_path: Path) -> None:
     expected = Path(source).read_bytes()[body_start:]
     assert decode_message(pdus).DataSet.getvalue() == expected  # type: ignore[attr-defined]
     assert os.path.getsize(source) - body_start == len(expected)
+
+
+# -- through an association endpoint ------------------------------------------------------
+
+
+def _endpoints(transfer_syntax: str) -> tuple[AssociationEndpoint, AssociationEndpoint]:
+    scu = AssociationEndpoint("requestor", max_pdu_length=16382)
+    scp = AssociationEndpoint(
+        "acceptor", max_pdu_length=4096, stream_data_sets=lambda p: isinstance(p, C_STORE)
+    )
+    request = associate_rq(
+        "SCP", "SCU", [(1, CT, [transfer_syntax])], max_length=16382,
+        implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+    )  # fmt: skip
+    scp.receive_data(scu.send_pdu(request))
+    list(scp.events())
+    accept = associate_ac(
+        request,
+        answer_contexts(request, {CT: [transfer_syntax]}),
+        max_length=4096,
+        implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+    )
+    scu.receive_data(scp.send_pdu(accept))
+    list(scu.events())
+    return scu, scp
+
+
+def _ct_store(path: object) -> C_STORE:
+    source = get_testdata_file("CT_small.dcm")
+    assert source is not None
+    ds = pydicom.dcmread(source, stop_before_pixels=True)
+    prim = store(path)
+    prim.AffectedSOPInstanceUID = ds.SOPInstanceUID
+    return prim
+
+
+def test_an_endpoint_streams_a_part10_path_into_a_part10_file(tmp_path: Path) -> None:
+    source = get_testdata_file("CT_small.dcm")
+    assert source is not None
+    scu, scp = _endpoints(EXPLICIT_LE)
+    prim = _ct_store(Path(source))
+    writer = None
+    for buffers in scu.stream_message(prim, 1):
+        scp.receive_data(b"".join(buffers))
+        for event in scp.events():
+            if isinstance(event, MessageStarted):
+                started = event.primitive
+                assert isinstance(started, C_STORE)
+                assert started.AffectedSOPInstanceUID is not None
+                writer = Part10Writer(
+                    tmp_path / "ct.dcm",
+                    sop_class_uid=str(started.AffectedSOPClassUID),
+                    sop_instance_uid=started.AffectedSOPInstanceUID,
+                    transfer_syntax=scp.association.context(event.context_id).transfer_syntax,
+                )
+            elif isinstance(event, DataSetFragmentReceived):
+                assert writer is not None
+                writer.write(event.data)
+                if event.last:
+                    writer.finish()
+    with open_data_set(source) as sent, open_data_set(tmp_path / "ct.dcm") as received:
+        assert received.read() == sent.read()
+    assert prim.DataSet == Path(source)  # the caller's primitive is left as it was
+
+
+def test_an_endpoint_refuses_a_file_in_another_transfer_syntax() -> None:
+    source = get_testdata_file("CT_small.dcm")  # Explicit VR Little Endian
+    assert source is not None
+    scu, _ = _endpoints("1.2.840.10008.1.2")
+    with pytest.raises(ValueError, match="does not re-encode") as info:
+        scu.stream_message(_ct_store(Path(source)), 1)
+    assert str(info.value) == (
+        f"{source} is in transfer syntax 1.2.840.10008.1.2.1, presentation context 1 in "
+        "1.2.840.10008.1.2: dimsewire sends a file's bytes as they are and does not "
+        "re-encode them"
+    )
+    with pytest.raises(TypeError, match="send it with stream_message"):
+        scu.send_message(_ct_store(Path(source)), 1)
+
+
+def test_an_endpoint_refuses_a_file_of_another_instance() -> None:
+    source = get_testdata_file("CT_small.dcm")
+    assert source is not None
+    scu, _ = _endpoints(EXPLICIT_LE)
+    prim = _ct_store(Path(source))
+    prim.AffectedSOPInstanceUID = "1.2.3"
+    with pytest.raises(
+        ValueError, match=r"its SOPInstanceUID, the primitive's AffectedSOPInstanceUID is 1.2.3$"
+    ):
+        scu.stream_message(prim, 1)

@@ -335,7 +335,7 @@ class CaptureDecoder:
                     records.append(pdu_record(head, d.base + event.offset, event))
                 if not isinstance(event.pdu, PDataTF):
                     records += self._pdu(conn, d, event, seg)
-            else:
+            elif isinstance(event, MessageReceived):
                 head = record_head(conn.index, "message", self._sender(conn, d, event), seg)
                 head["offset"] = d.base + event.offset
                 records.append(message_record(head, event, conn.association))
