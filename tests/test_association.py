@@ -28,6 +28,7 @@ from dimsewire import (
 from dimsewire.association import State, answer_contexts
 from dimsewire.pdus import (
     Abort,
+    AssociateAC,
     AssociateRJ,
     AssociateRQ,
     PresentationContextAC,
@@ -333,3 +334,68 @@ def test_dcmqrscp_rejected_contexts_carry_a_transfer_syntax(tmp_path: Path) -> N
 def test_decode_message_still_refuses_control_pdus() -> None:
     with pytest.raises(ValueError, match="expected a P-DATA-TF PDU"):
         decode_message([ReleaseRQ().encode()])
+
+
+# --- the A-ASSOCIATE-AC sends back the request's reserved fields (PS3.8 Table 9-17) ----
+
+
+def rq_bytes_as_some_peers_send_them() -> bytes:
+    """An A-ASSOCIATE-RQ whose bytes 11-74 a re-encoding from text would not give back:
+    AE titles with leading spaces (not significant, PS3.8 Table 9-11) and non-zero
+    reserved bytes 43-74 (sent as 00H, "not tested")."""
+    data = bytearray(rq().encode())
+    data[10:26] = b"  ANY-SCP       "  # bytes 11-26, Called-AE-title
+    data[26:42] = b" FINDSCU        "  # bytes 27-42, Calling-AE-title
+    data[42:74] = bytes(range(1, 33))  # bytes 43-74, reserved
+    return bytes(data)
+
+
+def test_associate_ac_sends_the_requests_fields_back_byte_for_byte() -> None:
+    data = rq_bytes_as_some_peers_send_them()
+    scp = AssociationEndpoint("acceptor", max_pdu_length=1024)
+    scp.receive_data(data)
+    (event,) = scp.events()
+    assert isinstance(event, PDUReceived) and isinstance(event.pdu, AssociateRQ)
+    request = event.pdu
+    assert (request.called_ae_title, request.calling_ae_title) == ("ANY-SCP", "FINDSCU")
+    ac = associate_ac(
+        request,
+        answer_contexts(request, SUPPORTED),
+        max_length=1024,
+        implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+    )
+    sent = scp.send_pdu(ac)
+    assert sent[:2] == b"\x02\x00"
+    assert sent[10:74] == data[10:74]
+
+
+def test_the_endpoint_puts_the_requests_fields_into_an_ac_built_by_hand() -> None:
+    data = rq_bytes_as_some_peers_send_them()
+    scp = AssociationEndpoint("acceptor", max_pdu_length=1024)
+    scp.receive_data(data)
+    (event,) = scp.events()
+    assert isinstance(event.pdu, AssociateRQ)
+    answer = answer_contexts(event.pdu, SUPPORTED)
+    items = associate_ac(
+        event.pdu, answer, max_length=1024, implementation_class_uid=IMPLEMENTATION_CLASS_UID
+    ).items
+    sent = scp.send_pdu(AssociateAC("ANY-SCP", "FINDSCU", items))
+    assert sent[10:74] == data[10:74]
+
+
+def test_an_ac_naming_other_ae_titles_than_the_request_is_refused() -> None:
+    scp = AssociationEndpoint("acceptor", max_pdu_length=1024)
+    scp.receive_data(rq_bytes_as_some_peers_send_them())
+    (event,) = scp.events()
+    assert isinstance(event.pdu, AssociateRQ)
+    items = associate_ac(
+        event.pdu, [], max_length=1024, implementation_class_uid=IMPLEMENTATION_CLASS_UID
+    ).items
+    with pytest.raises(ValueError, match="reserved") as err:
+        scp.send_pdu(AssociateAC("OTHER", "FINDSCU", items))
+    assert str(err.value) == (
+        "the AE title fields of an A-ASSOCIATE-AC are reserved and carry the "
+        "A-ASSOCIATE-RQ's (PS3.8 Table 9-17): called 'ANY-SCP', calling 'FINDSCU', "
+        "not 'OTHER', 'FINDSCU'"
+    )
+    assert scp.state is State.REQUESTED  # nothing was sent

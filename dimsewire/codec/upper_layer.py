@@ -248,8 +248,10 @@ class AssociateRQ(_Associate):
 class AssociateAC(_Associate):
     """A-ASSOCIATE-AC PDU (02H), PS3.8 9.3.3.
 
-    The AE title fields are reserved in the AC and sent with the values of the RQ
-    (PS3.8 Table 9-17); they are kept here as read.
+    The AE title fields (and bytes 43-74) are reserved in the AC and sent with the values
+    of the RQ (PS3.8 Table 9-17): :func:`associate_ac` and the
+    :class:`~dimsewire.AssociationEndpoint` put the RQ's ``received_fields`` here. A
+    decoded AC keeps them as read.
     """
 
     pdu_type: ClassVar[int] = A_ASSOCIATE_AC
@@ -561,8 +563,13 @@ def associate_ac(
     implementation_version_name: str | None = None,
     extra: Iterable[Any] = (),
 ) -> AssociateAC:
-    """The A-ASSOCIATE-AC answering `rq`: its AE titles in the reserved fields (PS3.8
-    Table 9-17), the given context results, and the usual User Information sub-items."""
+    """The A-ASSOCIATE-AC answering `rq`, with the given context results and the usual
+    User Information sub-items.
+
+    Bytes 11-74 of the AC are reserved and "sent with a value identical to the value
+    received in the same field of the A-ASSOCIATE-RQ" (PS3.8 Table 9-17): a decoded `rq`'s
+    are sent back byte for byte (its ``received_fields``), padding included.
+    """
     return AssociateAC(
         rq.called_ae_title,
         rq.calling_ae_title,
@@ -573,4 +580,5 @@ def associate_ac(
                 max_length, implementation_class_uid, implementation_version_name, extra
             ),
         ),
+        received_fields=rq.received_fields,
     )
