@@ -194,8 +194,8 @@ def association_record(
             called_ae=pdu.called_ae_title,
             **user_information_fields(pdu.user_information),
         )
-        if addresses is not None:
-            head.update(addresses)
+        for side, address in (addresses or {}).items():
+            head[side] = address
     if isinstance(pdu, AssociateRQ):
         head["contexts"] = [
             {
