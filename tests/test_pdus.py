@@ -468,6 +468,7 @@ def test_abort_by_the_service_user_matches_pynetdicom() -> None:
     assert ours.encode() == bytes([0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0])
     check_both_ways(ours, bytes(theirs.encode()))
     assert ours.source_name == "DICOM UL service-user (initiated abort)"
+    assert ours.reason_name == "not significant (source 0)"
     assert Abort() == ours
 
 
@@ -493,6 +494,15 @@ def test_abort_by_the_service_user_with_a_reason_round_trips(reason: int) -> Non
     theirs = pyn_pdu.A_ABORT_RQ()
     theirs.source, theirs.reason_diagnostic = 0, reason
     check_both_ways(Abort(0, reason), bytes(theirs.encode()))
+    assert Abort(0, reason).reason_name == "not significant (source 0)"
+
+
+def test_abort_reasons_are_named_only_for_the_service_provider() -> None:
+    # PS3.8 Table 9-26: reasons are defined for source 2; source 1 is reserved
+    assert Abort(1, 2).source_name == "reserved"
+    assert Abort(1, 2).reason_name == "reason 2 (not defined for source 1)"
+    assert Abort(2, 7).reason_name == "unknown reason 7"
+    assert Abort(2, 2).reason_name == "unexpected-PDU"
 
 
 # --- unknown items and sub-items are kept --------------------------------------------

@@ -153,7 +153,7 @@ ABORT_SOURCES = {
     1: "reserved",
     2: "DICOM UL service-provider (initiated abort)",
 }
-#: PS3.8 Table 9-26, Reason/Diag. (meaningful when the source is 2).
+#: PS3.8 Table 9-26, Reason/Diag. (defined for source 2; not significant for source 0).
 ABORT_REASONS = {
     0: "reason-not-specified",
     1: "unrecognized-PDU",
@@ -325,7 +325,8 @@ class Abort:
     source : int
         0 service-user, 2 service-provider.
     reason : int
-        With source 2, what the provider objected to; 0 otherwise.
+        With source 2, what the provider objected to. With source 0 the field is not
+        significant (sent as 00H, not tested); it is kept as read.
     """
 
     source: int = 0
@@ -340,7 +341,12 @@ class Abort:
 
     @property
     def reason_name(self) -> str:
-        """Why, in the standard's words."""
+        """Why, in the standard's words: PS3.8 Table 9-26 names reasons for source 2
+        only; with source 0 the field "shall not be significant"."""
+        if self.source == 0:
+            return "not significant (source 0)"
+        if self.source != 2:
+            return f"reason {self.reason} (not defined for source {self.source})"
         return ABORT_REASONS.get(self.reason, f"unknown reason {self.reason}")
 
     def encode(self) -> bytes:
