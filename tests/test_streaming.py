@@ -395,3 +395,25 @@ def test_an_endpoint_refuses_a_file_of_another_instance() -> None:
         ValueError, match=r"its SOPInstanceUID, the primitive's AffectedSOPInstanceUID is 1.2.3$"
     ):
         scu.stream_message(prim, 1)
+
+
+def test_received_bytes_are_framed_in_place() -> None:
+    """A bytes chunk is not copied: fragments are views of it; mutable input is copied."""
+    wire = _wire(store(pattern_bytes(40_000)), 4096)
+    reassembler = Reassembler(stream_data_sets=lambda p: True)
+    reassembler.receive_data(wire)
+    fragments = [e for e in reassembler.events() if isinstance(e, DataSetFragmentReceived)]
+    assert len(fragments) == 10
+    assert all(f.data.obj is wire for f in fragments)
+    mutable = bytearray(wire)
+    reassembler = Reassembler(stream_data_sets=lambda p: True)
+    reassembler.receive_data(mutable)
+    fragments = [e for e in reassembler.events() if isinstance(e, DataSetFragmentReceived)]
+    mutable[:] = bytes(len(mutable))  # the caller reuses its buffer
+    assert b"".join(f.data for f in fragments) == pattern_bytes(40_000)
+    # a PDU split across two bytes chunks: the rest goes through the buffer
+    reassembler = Reassembler()
+    reassembler.receive_data(wire[:5000])
+    reassembler.receive_data(wire[5000:])
+    (event,) = reassembler.events()
+    assert event.primitive.DataSet.getvalue() == pattern_bytes(40_000)  # type: ignore[union-attr]

@@ -141,7 +141,7 @@ class Reassembler:
         )
         self._pdata_limit = max_pdu_length or max_message_size + 64 * 1024
         self._control_limit = max_control_pdu_length
-        self._buffer = bytearray()
+        self._buffer: bytes | bytearray = bytearray()
         self._pos = 0  # start of unread bytes in _buffer
         self._consumed = 0  # stream offset of _buffer[0]
         self._message_start: int | None = None
@@ -168,10 +168,23 @@ class Reassembler:
         return len(self._buffer) - self._pos
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
-        """Add bytes from the stream."""
+        """Add bytes from the stream.
+
+        A ``bytes`` object that arrives when nothing is left over is framed where it is,
+        without a copy (what a socket's ``recv`` or asyncio's ``data_received`` gives);
+        other input, or bytes after a partial PDU, is copied into a buffer.
+        """
         if self._eof:
             raise RuntimeError("receive_data after receive_eof")
-        self._buffer += data
+        buffer, pos = self._buffer, self._pos
+        if pos == len(buffer) and type(data) is bytes:
+            self._consumed += pos
+            self._buffer, self._pos = data, 0
+            return
+        if type(buffer) is bytes:  # a partial PDU left in received bytes: start a buffer
+            self._consumed += pos
+            self._buffer, self._pos = bytearray(buffer[pos:]), 0
+        self._buffer += data  # a bytearray here
 
     def receive_eof(self) -> None:
         """The stream has ended; a partial PDU or message is then reported."""
@@ -243,12 +256,16 @@ class Reassembler:
             PDUReceived(pdu_type=pdu_type, name=pdu_name(pdu_type), pdu=pdu, raw=raw, offset=offset)
         )
 
-    def _process_pdata(self, buffer: bytearray, pos: int, end: int, offset: int) -> None:
+    def _process_pdata(self, buffer: bytes | bytearray, pos: int, end: int, offset: int) -> None:
         assembler = self._assembler
-        # A copy, so that no view of the growing buffer outlives this call (an error's
-        # traceback would otherwise pin it and the next receive_data could not resize).
-        with memoryview(buffer) as view:
-            body = view[pos + PDU_HEADER_SIZE : end].tobytes()
+        body: bytes | memoryview
+        if type(buffer) is bytes:  # immutable: its views can be kept, no copy
+            body = memoryview(buffer)[pos + PDU_HEADER_SIZE : end]
+        else:
+            # A copy, so that no view of the growing buffer outlives this call (an error's
+            # traceback would otherwise pin it and the next receive_data could not resize).
+            with memoryview(buffer) as view:
+                body = view[pos + PDU_HEADER_SIZE : end].tobytes()
         if self._pdata_events:
             self._pdata_event(body, offset)
         done: list[Any] = []
@@ -301,17 +318,17 @@ class Reassembler:
         elif self._message_start is None:
             self._message_start = offset
 
-    def _pdata_event(self, body: bytes, offset: int) -> None:
+    def _pdata_event(self, body: bytes | memoryview, offset: int) -> None:
         items, _ = split_pdv_items(memoryview(body), offset + PDU_HEADER_SIZE)
         pdu = PDataTF(tuple(PDV(cid, control, bytes(frag)) for cid, control, frag, _ in items))
-        raw = PDU_HEADER.pack(P_DATA_TF, len(body)) + body
+        raw = PDU_HEADER.pack(P_DATA_TF, len(body)) + bytes(body)
         self._pending.append(
             PDUReceived(pdu_type=P_DATA_TF, name="P-DATA-TF", pdu=pdu, raw=raw, offset=offset)
         )
 
     def _advance(self, end: int) -> None:
         self._pos = end
-        if end > _COMPACT_AT and end * 2 > len(self._buffer):
+        if end > _COMPACT_AT and end * 2 > len(self._buffer) and type(self._buffer) is bytearray:
             del self._buffer[:end]
             self._consumed += end
             self._pos = 0
