@@ -299,11 +299,13 @@ class Association:
             self.state = State.ABORTED
         elif isinstance(pdu, AssociateRQ):
             self._expect(state is State.IDLE and sender == "requestor", pdu, sender, offset)
+            self._check_version(pdu, offset)
             self.request = pdu
             self.state = State.REQUESTED
         elif isinstance(pdu, AssociateAC):
             self._expect(state is State.REQUESTED and sender == "acceptor", pdu, sender, offset)
             assert self.request is not None
+            self._check_version(pdu, offset)
             self.contexts, self.rejected_contexts, deviations = negotiated_contexts(
                 self.request, pdu
             )
@@ -344,6 +346,19 @@ class Association:
                     offset=offset,
                 ) from None
 
+    def _check_version(self, pdu: AssociateRQ | AssociateAC, offset: int | None) -> None:
+        """Report a protocol-version without bit 0 (version 1, PS3.8 Tables 9-11, 9-17)."""
+        if not pdu.protocol_version & 1:
+            name, table = ("RQ", "9-11") if isinstance(pdu, AssociateRQ) else ("AC", "9-17")
+            self.deviations.append(
+                Deviation(
+                    "protocol-version",
+                    f"A-ASSOCIATE-{name} protocol-version 0x{pdu.protocol_version:04X} does "
+                    f"not have bit 0 set (version 1, PS3.8 Table {table})",
+                    offset,
+                )
+            )
+
     def _expect(self, allowed: bool, pdu: PDU, sender: Side, offset: int | None) -> None:
         if not allowed:
             raise AssociationError(
@@ -359,6 +374,13 @@ class AssociationEndpoint:
     Feed the peer's bytes to :meth:`receive_data` and take events from
     :meth:`next_event`; turn PDUs and messages into bytes with :meth:`send_pdu` and
     :meth:`send_message`. Nothing here touches a socket.
+
+    As the Upper Layer service provider, an acceptor answers an A-ASSOCIATE-RQ it
+    cannot accept by itself (PS3.8 9.2, action AE-6): one whose protocol-version lacks
+    bit 0 gets an A-ASSOCIATE-RJ, result 1 (rejected-permanent), source 2 (service
+    provider, ACSE related function), reason 2 (protocol-version-not-supported)
+    (Table 9-21). The request is still handed out as an event, with the association
+    already rejected; :meth:`data_to_send` gives the A-ASSOCIATE-RJ's bytes to write.
 
     Parameters
     ----------
@@ -392,6 +414,7 @@ class AssociationEndpoint:
         self._reassembler = Reassembler(
             max_pdu_length=max_pdu_length, strict=strict, stream_data_sets=stream_data_sets
         )
+        self._outgoing = bytearray()  # what this side decided to send by itself
 
     @property
     def state(self) -> State:
@@ -538,6 +561,9 @@ class AssociationEndpoint:
         event = self._reassembler.next_event()
         if isinstance(event, PDUReceived):
             self.association.observe(event.pdu, self.peer, offset=event.offset)
+            pdu = event.pdu
+            if isinstance(pdu, AssociateRQ) and not pdu.protocol_version & 1:
+                self._outgoing += self.send_pdu(AssociateRJ(1, 2, 2))  # PS3.8 Table 9-21
         elif isinstance(event, MessageReceived):
             self.association.check_message(event.context_id, self.peer, event.offset)
         return event
@@ -546,6 +572,16 @@ class AssociationEndpoint:
         """Every event the bytes received so far complete."""
         while (event := self.next_event()) is not None:
             yield event
+
+    def data_to_send(self) -> bytes:
+        """Bytes this endpoint decided to send by itself, to write to the peer (once).
+
+        Today only the A-ASSOCIATE-RJ for a request without protocol version 1 (see
+        the class description); empty when there is nothing.
+        """
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
 
 
 def _data_set_name(primitive: DimsePrimitive) -> str:

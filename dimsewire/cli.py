@@ -217,8 +217,8 @@ def _text(record: Record, writer: _Writer) -> str:
                 else f"rejected: {ctx['result_name']}"
             )
             lines.append(f"{'':14}context {ctx['id']}: {result}")
-        lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]
     if kind in ("a-associate-rq", "a-associate-ac"):
+        lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]
         limit = record["max_pdu_length"]
         lines.append(
             f"{'':14}max PDU length {limit if limit else 'unlimited'}; implementation "

@@ -36,6 +36,7 @@ from dimsewire.pdus import (
     ReleaseRQ,
     associate_ac,
     associate_rq,
+    decode_pdu,
 )
 
 STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
@@ -399,3 +400,51 @@ def test_an_ac_naming_other_ae_titles_than_the_request_is_refused() -> None:
         "not 'OTHER', 'FINDSCU'"
     )
     assert scp.state is State.REQUESTED  # nothing was sent
+
+
+# --- the protocol-version field (PS3.8 Table 9-11: bit 0 set for version 1) ------------
+
+
+def rq_of_version(version: int) -> bytes:
+    data = bytearray(rq().encode())
+    data[6:8] = version.to_bytes(2, "big")  # bytes 7-8, Protocol-version
+    return bytes(data)
+
+
+def test_a_request_without_protocol_version_1_decodes_and_is_reported() -> None:
+    assoc = Association()
+    request = decode_pdu(rq_of_version(0x0002))  # version 2 only: bit 0 clear
+    assert isinstance(request, AssociateRQ) and request.protocol_version == 2
+    assoc.observe(request, "requestor")
+    assert assoc.deviations == [
+        Deviation(
+            "protocol-version",
+            "A-ASSOCIATE-RQ protocol-version 0x0002 does not have bit 0 set "
+            "(version 1, PS3.8 Table 9-11)",
+        )
+    ]
+
+
+def test_an_acceptor_rejects_a_request_without_protocol_version_1() -> None:
+    scp = AssociationEndpoint("acceptor", max_pdu_length=1024)
+    scp.receive_data(rq_of_version(0x0000))
+    (event,) = scp.events()  # the request is still handed out, for the record
+    assert isinstance(event, PDUReceived) and isinstance(event.pdu, AssociateRQ)
+    # PS3.8 Table 9-21: result 1 rejected-permanent, source 2 service-provider (ACSE
+    # related function), reason 2 protocol-version-not-supported
+    assert scp.data_to_send() == bytes([0x03, 0, 0, 0, 0, 4, 0, 1, 2, 2])
+    assert scp.data_to_send() == b""  # handed out once
+    assert scp.state is State.REJECTED
+    assert scp.association.reject == AssociateRJ(1, 2, 2)
+    assert scp.association.reject.reason_name == "protocol-version-not-supported"
+    with pytest.raises(AssociationError):
+        scp.send_pdu(associate_ac(event.pdu, [], max_length=1024, implementation_class_uid="1.2"))
+
+
+def test_a_request_with_more_versions_than_1_is_accepted() -> None:
+    # PS3.8 Table 9-11: "shall only test that bit 0 is set"
+    scp = AssociationEndpoint("acceptor", max_pdu_length=1024)
+    scp.receive_data(rq_of_version(0x0003))
+    assert [type(event) for event in scp.events()] == [PDUReceived]
+    assert scp.state is State.REQUESTED and scp.data_to_send() == b""
+    assert scp.association.deviations == []

@@ -458,3 +458,25 @@ def test_progress_on_a_terminal(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert b"decoding: 0%" in shown
     assert b"decoding: 9" in shown  # 90-something percent
+
+
+def test_a_request_without_protocol_version_1_is_reported_with_the_rejection(
+    tmp_path: Path,
+) -> None:
+    rq = bytearray(PDUS[0][1])
+    assert rq[0] == 0x01
+    rq[6:8] = b"\x00\x02"  # Protocol-version: bit 0 clear (PS3.8 Table 9-11)
+    rj = bytes([0x03, 0, 0, 0, 0, 4, 0, 1, 2, 2])  # rejected: protocol-version-not-supported
+    status, records = decode(tmp_path, bytes(rq) + rj, "--raw")
+    assert status == 0  # a deviation is reported, not a problem
+    request, reject = records[0], records[1]
+    assert request["type"] == "a-associate-rq"
+    assert request["deviations"] == [
+        "protocol-version: A-ASSOCIATE-RQ protocol-version 0x0002 does not have bit 0 set "
+        "(version 1, PS3.8 Table 9-11) (offset 0)"
+    ]
+    assert (reject["type"], reject["reason_name"]) == (
+        "a-associate-rj",
+        "protocol-version-not-supported",
+    )
+    assert records[2]["state"] == "rejected"

@@ -401,6 +401,7 @@ class CaptureDecoder:
         if conn.raw and isinstance(pdu, (AssociateAC, AssociateRJ, ReleaseRP)):
             side = "acceptor"
         records: list[Record] = []
+        before = len(conn.association.deviations)
         try:
             conn.association.observe(pdu, side, offset=d.base + event.offset)
         except DecodeError as err:
@@ -410,7 +411,7 @@ class CaptureDecoder:
         addresses = None
         if not conn.raw:
             addresses = {role: f"{ip}:{port}" for (ip, port), role in conn.endpoints.items()}
-        deviations = conn.association.deviations
+        deviations = conn.association.deviations[before:]  # what this PDU did
         records.append(association_record(head, pdu, addresses=addresses, deviations=deviations))
         return records
 

@@ -186,7 +186,7 @@ def association_record(
     """An ``a-associate-*``, ``a-release-*`` or ``a-abort`` record (PS3.8 9.3.2-9.3.8).
 
     `addresses` gives ``"ip:port"`` by side (None for a raw PDU file); `deviations` are
-    what the association reported about the negotiation.
+    what the association reported about this A-ASSOCIATE-RQ or -AC.
     """
     if isinstance(pdu, (AssociateRQ, AssociateAC)):
         head.update(
@@ -207,6 +207,7 @@ def association_record(
             }
             for ctx in pdu.presentation_contexts
         ]
+        head["deviations"] = [str(d) for d in deviations]
     elif isinstance(pdu, AssociateAC):
         head["contexts"] = [
             {
