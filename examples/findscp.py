@@ -3,7 +3,8 @@
 It answers Patient Root and Study Root Query/Retrieve FIND and Modality Worklist FIND
 from data sets held in memory (loaded from DICOM files on the command line), one
 pending C-FIND-RSP per match, and honours C-CANCEL-RQ between matches (PS3.4 C.4.1.2,
-C.4.1.3: status FE00 after a cancel).
+C.4.1.3: status FE00 after a cancel). It also accepts the Verification SOP Class and
+answers each C-ECHO-RQ with a C-ECHO-RSP, status Success (PS3.7 9.1.5, PS3.4 A.4).
 
 Run::
 
@@ -27,6 +28,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dimsewire import (
     C_CANCEL,
+    C_ECHO,
     C_FIND,
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
@@ -41,8 +43,9 @@ from dimsewire.pdus import Abort, AssociateRQ, ReleaseRP, ReleaseRQ, associate_a
 PATIENT_ROOT = "1.2.840.10008.5.1.4.1.2.1.1"
 STUDY_ROOT = "1.2.840.10008.5.1.4.1.2.2.1"
 WORKLIST = "1.2.840.10008.5.1.4.31"
+VERIFICATION = "1.2.840.10008.1.1"  # Verification SOP Class (PS3.4 A.4)
 TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-SUPPORTED = dict.fromkeys((PATIENT_ROOT, STUDY_ROOT, WORKLIST), TRANSFER_SYNTAXES)
+SUPPORTED = dict.fromkeys((PATIENT_ROOT, STUDY_ROOT, WORKLIST, VERIFICATION), TRANSFER_SYNTAXES)
 
 # The unique key of each Query/Retrieve level (PS3.4 C.6.1.1): one answer per value.
 LEVEL_KEYS = {
@@ -135,7 +138,8 @@ class FindSCP:
     pending_delay : float
         Seconds to wait before each pending response (to let a C-CANCEL arrive).
     log : list of str
-        One line per request: SOP class, matches sent, final status.
+        One line per request: SOP class, then matches sent and final status for a
+        C-FIND, or the Message ID and status for a C-ECHO.
     pdus_sent : int
         P-DATA-TF PDUs sent so far, on all associations.
     """
@@ -211,7 +215,22 @@ class FindSCP:
                 cancelled.add(event.primitive.MessageIDBeingRespondedTo or 0)
             elif isinstance(event.primitive, C_FIND):
                 await self._find(endpoint, event, events, writer, cancelled)
+            elif isinstance(event.primitive, C_ECHO):
+                writer.writelines(self._echo(endpoint, event))
             await writer.drain()
+
+    def _echo(self, endpoint: AssociationEndpoint, event: MessageReceived) -> list[bytes]:
+        """The C-ECHO-RSP to a C-ECHO-RQ: status Success (PS3.4 A.4, PS3.7 9.3.5)."""
+        request = event.primitive
+        assert isinstance(request, C_ECHO)
+        rsp = C_ECHO()
+        rsp.MessageIDBeingRespondedTo = request.MessageID or 0
+        rsp.AffectedSOPClassUID = request.AffectedSOPClassUID  # U(=): echoed
+        rsp.Status = 0x0000
+        pdus = endpoint.send_message(rsp, event.context_id)
+        self.pdus_sent += len(pdus)
+        self.log.append(f"{request.AffectedSOPClassUID} echo={request.MessageID} status=0x0000")
+        return pdus
 
     async def _find(
         self,

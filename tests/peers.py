@@ -7,12 +7,16 @@ manager, also when the test fails (the DCMTK SCP's log is printed then: pytest s
 
 SCPs (context managers yielding ``(host, port)``)
     pynetdicom_find_scp  pynetdicom AE: Patient Root, Study Root and Modality Worklist FIND
+    pynetdicom_echo_scp  pynetdicom AE: Verification only, answering a chosen status
     dcmqrscp_server      DCMTK's Q/R archive over files indexed with dcmqridx
     wlmscpfs_server      DCMTK's worklist SCP over ``.wl`` files
+    storescp_server      DCMTK's storage SCP, which also answers Verification
 
 SCUs
     run_findscu          DCMTK's findscu; matches from its ``-X`` files, statuses from ``-d``
     pynetdicom_find      pynetdicom C-FIND, optionally C-CANCEL after N pending responses
+    run_echoscu          DCMTK's echoscu; requests and responses from its ``-v`` log
+    pynetdicom_echo      pynetdicom C-ECHO: the response's status
 
 DCMTK 3.6.7 quirks met here:
 
@@ -752,12 +756,202 @@ def pynetdicom_find(
     return responses
 
 
+# --- Verification (C-ECHO, PS3.4 A.4) ------------------------------------------------------
+
+VERIFICATION = "1.2.840.10008.1.1"  # Verification SOP Class
+
+
+def requires_binaries(*names: str) -> pytest.MarkDecorator:
+    """Skip unless every program in `names` is on the PATH; the reason names the missing."""
+    missing = [name for name in names if shutil.which(name) is None]
+    return pytest.mark.skipif(
+        bool(missing),
+        reason=f"{', '.join(missing)} not installed (apt-get install dcmtk); .ci/run installs it",
+    )
+
+
+@contextlib.contextmanager
+def storescp_server(
+    tmp_path: Path,
+    *,
+    ae_title: str = "STORESCP",
+    port: int | None = None,
+    max_pdu: int = 16384,
+) -> Iterator[tuple[str, int]]:
+    """DCMTK's storescp (single process), which answers Verification and stores into a
+    new directory under `tmp_path`; log in ``storescp.log`` there (``-d``: each
+    A-ASSOCIATE-RQ and each incoming DIMSE message, ``Message Type : C-ECHO RQ``).
+    Yields ``(host, port)``."""
+    workdir = Path(tempfile.mkdtemp(prefix="storescp-", dir=tmp_path))
+
+    def argv(chosen: int) -> list[str]:
+        return [
+            "storescp",
+            "-d",
+            "--single-process",
+            "-aet",
+            ae_title,
+            "-od",
+            str(workdir),
+            "-pdu",
+            str(max_pdu),
+            "-ta",
+            "30",
+            "-td",
+            "30",
+            str(chosen),
+        ]
+
+    with _dcmtk_scp("storescp", workdir, argv, port) as address:
+        yield address
+
+
+@dataclasses.dataclass
+class EchoSeen:
+    """One C-ECHO-RQ as the pynetdicom SCP saw it, and the status it answered."""
+
+    calling_ae: str
+    message_id: int
+    sop_class_uid: str
+    status: int
+
+
+@contextlib.contextmanager
+def pynetdicom_echo_scp(
+    *,
+    ae_title: str = "PYNECHO",
+    port: int | None = None,
+    status: int = 0x0000,
+    require_called_aet: bool = False,
+    seen: list[EchoSeen] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """A pynetdicom SCP on 127.0.0.1 accepting only Verification; yields ``(host, port)``.
+
+    Its EVT_C_ECHO handler answers `status` and appends an `EchoSeen` to `seen`, if given.
+    With `require_called_aet` an association called by another title than `ae_title` is
+    rejected (A-ASSOCIATE-RJ, called AE title not recognised).
+    """
+
+    def handle_echo(event: evt.Event) -> int:
+        if seen is not None:
+            seen.append(
+                EchoSeen(
+                    calling_ae=event.assoc.requestor.ae_title,
+                    message_id=int(event.request.MessageID),
+                    sop_class_uid=str(event.request.AffectedSOPClassUID),
+                    status=status,
+                )
+            )
+        return status
+
+    ae = AE(ae_title=ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = TIMEOUT
+    ae.require_called_aet = require_called_aet
+    ae.add_supported_context(VERIFICATION)
+    server = ae.start_server(
+        (HOST, port or 0), block=False, evt_handlers=[(evt.EVT_C_ECHO, handle_echo)]
+    )
+    assert server is not None  # block=False returns the running server
+    try:
+        yield HOST, server.server_address[1]
+    finally:
+        associations = list(ae.active_associations)
+        ae.shutdown()
+        for assoc in associations:
+            assoc.join(STOP_TIMEOUT)
+
+
+@dataclasses.dataclass
+class EchoscuResult:
+    """What echoscu did: exit code, Message IDs sent, responses (echoscu's words), log."""
+
+    argv: list[str]
+    returncode: int
+    message_ids: list[int]
+    responses: list[str]
+    log: str
+
+
+_ECHO_REQUEST = re.compile(r"Sending Echo Request \(MsgID (\d+)\)")
+_ECHO_RESPONSE = re.compile(r"Received Echo Response \((.*)\)")
+
+
+def run_echoscu(
+    port: int,
+    *,
+    called_ae: str = "ANY-SCP",
+    calling_ae: str = "ECHOSCU",
+    repeat: int = 1,
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> EchoscuResult:
+    """Run DCMTK's ``echoscu -v`` against 127.0.0.1:`port`, `repeat` echoes on one
+    association. `extra` arguments go to echoscu as they are (e.g. ``-ppc 3``).
+    Raises `PeerError` if echoscu does not finish in `timeout` seconds."""
+    seconds = str(max(1, round(timeout)))
+    argv = ["echoscu", "-v", "-aet", calling_ae, "-aec", called_ae]
+    argv += ["-to", seconds, "-ta", seconds, "-td", seconds, "-ts", seconds]
+    argv += ["--repeat", str(repeat), *extra, HOST, str(port)]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=timeout + STOP_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as err:  # subprocess.run has killed echoscu
+        output = (err.stdout or b"") + (err.stderr or b"")
+        raise PeerError(
+            f"echoscu still running after {timeout} s:\n{output.decode(errors='replace')}"
+        ) from err
+    log = (done.stdout + done.stderr).decode(errors="replace")
+    return EchoscuResult(
+        argv,
+        done.returncode,
+        [int(m.group(1)) for m in _ECHO_REQUEST.finditer(log)],
+        [m.group(1) for m in _ECHO_RESPONSE.finditer(log)],
+        log,
+    )
+
+
+def pynetdicom_echo(
+    port: int,
+    *,
+    ae_title: str = "PYNSCU",
+    called_ae: str = "ANY-SCP",
+    max_pdu: int = 16382,
+    timeout: float = TIMEOUT,
+) -> int:
+    """One C-ECHO with pynetdicom to 127.0.0.1:`port`; returns the response's Status.
+
+    Raises `PeerError` if the association is not accepted, or if no response came.
+    """
+    ae = AE(ae_title=ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+    ae.connection_timeout = timeout
+    ae.add_requested_context(VERIFICATION)
+    assoc = ae.associate(HOST, port, ae_title=called_ae, max_pdu=max_pdu)
+    if not assoc.is_established:
+        outcome = "rejected" if assoc.is_rejected else "not established"
+        raise PeerError(f"association with {called_ae} on {HOST}:{port} {outcome}")
+    try:
+        status = assoc.send_c_echo(msg_id=1)
+        if "Status" not in status:
+            raise PeerError("C-ECHO aborted or timed out: no response")
+        return int(status.Status)
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        assoc.join(STOP_TIMEOUT)
+        ae.shutdown()
+
+
 __all__ = [
     "DCMTK",
     "PATIENT_ROOT_FIND",
     "STUDY_ROOT_FIND",
     "TSHARK",
+    "VERIFICATION",
     "WORKLIST_FIND",
+    "EchoSeen",
+    "EchoscuResult",
     "FindSeen",
     "FindscuResult",
     "PeerError",
@@ -768,11 +962,16 @@ __all__ = [
     "make_patient_studies",
     "make_worklist_items",
     "match_identifier",
+    "pynetdicom_echo",
+    "pynetdicom_echo_scp",
     "pynetdicom_find",
     "pynetdicom_find_scp",
+    "requires_binaries",
     "requires_dcmtk",
     "requires_tshark",
+    "run_echoscu",
     "run_findscu",
+    "storescp_server",
     "wlmscpfs_server",
     "write_part10",
 ]

@@ -1,13 +1,21 @@
-"""dimsewire's example SCU and SCP (examples/findscu.py, findscp.py) against real peers.
+"""dimsewire's example SCUs and SCP (examples/findscu.py, echoscu.py, findscp.py) against
+real peers.
 
 Our SCU against pynetdicom's SCP and DCMTK's dcmqrscp and wlmscpfs; DCMTK's findscu and
 pynetdicom's SCU against our SCP. Each checks the matches, the statuses, C-CANCEL, and
 small maximum PDU lengths under which every message must be fragmented.
+
+C-ECHO both ways: DCMTK's echoscu and pynetdicom's SCU against our SCP; our echoscu
+against DCMTK's storescp and a pynetdicom Verification SCP, and its exit status and
+message when the peer answers a failure, rejects the association or refuses Verification.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -16,23 +24,33 @@ from pathlib import Path
 import pytest
 from peers import (
     STUDY_ROOT_FIND,
+    VERIFICATION,
     WORKLIST_FIND,
+    EchoSeen,
     FindSeen,
     dcmqrscp_server,
     make_patient_studies,
     make_worklist_items,
+    pynetdicom_echo,
+    pynetdicom_echo_scp,
     pynetdicom_find,
     pynetdicom_find_scp,
+    requires_binaries,
     requires_dcmtk,
+    run_echoscu,
     run_findscu,
+    storescp_server,
     wlmscpfs_server,
 )
 from pydicom import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+import echoscu
 from findscp import FindSCP, serve
 from findscu import FindResult, PeerError, find
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
 
 pytestmark = pytest.mark.peer
 
@@ -306,3 +324,117 @@ def test_dcmtk_findscu_reassembles_our_fragments_at_4096() -> None:
     # packed: a response's command set shares the first PDU with the start of its 6 KB
     # data set, whose rest needs a second PDU; then one PDU for the final response
     assert scp.pdus_sent == 2 * 2 + 1
+
+
+# --- C-ECHO both ways (PS3.4 A.4, PS3.7 9.1.5) ---------------------------------------------
+
+
+def echo_log(*message_ids: int) -> list[str]:
+    """What our SCP logs for C-ECHO-RQs with these Message IDs, each answered Success."""
+    return [f"{VERIFICATION} echo={i} status=0x0000" for i in message_ids]
+
+
+@requires_binaries("echoscu")
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param([], id="one-context"),
+        # 3 contexts (IDs 1, 3, 5) with 3 transfer syntaxes each, Big Endian among them
+        pytest.param(["--propose-pc", "3", "--propose-ts", "3"], id="three-contexts"),
+    ],
+)
+def test_dcmtk_echoscu_on_our_scp(our_scp: tuple[FindSCP, int], extra: list[str]) -> None:
+    scp, port = our_scp
+    result = run_echoscu(port, repeat=3, extra=extra)
+    assert result.returncode == 0, result.log
+    assert result.message_ids == [1, 2, 3]
+    assert result.responses == ["Success"] * 3
+    assert scp.log == echo_log(1, 2, 3)
+
+
+def test_pynetdicom_echo_on_our_scp(our_scp: tuple[FindSCP, int]) -> None:
+    scp, port = our_scp
+    assert pynetdicom_echo(port) == SUCCESS
+    assert scp.log == echo_log(1)
+
+
+def test_our_echoscu_on_our_scp(our_scp: tuple[FindSCP, int]) -> None:
+    scp, port = our_scp
+    assert asyncio.run(echoscu.echo("127.0.0.1", port, max_pdu_length=0)) == SUCCESS
+    assert scp.log == echo_log(1)
+
+
+@requires_binaries("storescp")
+def test_our_echoscu_script_on_dcmtk_storescp(tmp_path: Path) -> None:
+    """examples/echoscu.py run as a program, as a user would, against storescp."""
+    with storescp_server(tmp_path, ae_title="STORESCP") as (_, port):
+        argv = [sys.executable, EXAMPLES / "echoscu.py", "127.0.0.1", str(port)]
+        done = subprocess.run(
+            [*argv, "--aec", "STORESCP", "--aet", "OURECHO", "--timeout", "10"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    (log_path,) = tmp_path.glob("storescp-*/storescp.log")
+    log = log_path.read_text()
+    assert (done.returncode, done.stderr) == (0, ""), log
+    assert done.stdout == f"echoscu: 127.0.0.1:{port} answered, status 0x0000 Success: Success\n"
+    assert len(re.findall(r"Message Type\s+: C-ECHO RQ\n", log)) == 1, log
+    assert re.search(r"Calling Application Name:\s+OURECHO\n", log), log
+
+
+def test_our_echoscu_on_pynetdicom_scp(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[EchoSeen] = []
+    with pynetdicom_echo_scp(seen=seen) as (_, port):
+        code = echoscu.main(["127.0.0.1", str(port), "--aet", "OURECHO", "--aec", "PYNECHO"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert out == f"echoscu: 127.0.0.1:{port} answered, status 0x0000 Success: Success\n"
+    assert seen == [EchoSeen("OURECHO", 1, VERIFICATION, SUCCESS)]
+
+
+def test_our_echoscu_names_a_failure_status(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[EchoSeen] = []
+    with pynetdicom_echo_scp(status=0x0122, seen=seen) as (_, port):
+        code = echoscu.main(["127.0.0.1", str(port)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err == "echoscu: C-ECHO-RSP status 0x0122 Failure: Refused: SOP Class not supported\n"
+    assert len(seen) == 1
+
+
+def test_our_echoscu_where_verification_is_not_accepted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A FIND-only SCP refuses the Verification context: no echo, exit 2, said why."""
+    endings: list[str] = []
+    with pynetdicom_find_scp(PATIENTS, endings=endings) as (_, port):
+        code = echoscu.main(["127.0.0.1", str(port)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        "echoscu: no accepted presentation context for 1.2.840.10008.1.1: "
+        "context 1 abstract-syntax-not-supported (provider rejection)\n"
+    )
+    assert endings == ["released"]  # an association with nothing to do is ended in order
+
+
+def test_our_echoscu_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pynetdicom_echo_scp(ae_title="PYNECHO", require_called_aet=True) as (_, port):
+        code = echoscu.main(["127.0.0.1", str(port), "--aec", "SOMEONE"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        "echoscu: association rejected: rejected-permanent, DICOM UL service-user, "
+        "called-AE-title-not-recognized\n"
+    )
+
+
+def test_our_echoscu_without_a_peer(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # bound, not listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        code = echoscu.main(["127.0.0.1", str(sock.getsockname()[1]), "--timeout", "5"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith("echoscu: ")
