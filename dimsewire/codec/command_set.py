@@ -38,6 +38,7 @@ __all__ = [
     "decode_command_set",
     "encode_command_set",
     "report",
+    "shape_struct",
 ]
 
 # PS3.5 Table 7.1-3: Data Element with Implicit VR (the command set encoding).
@@ -95,8 +96,11 @@ WireValue = int | bytes | tuple[int, ...]
 
 
 @functools.lru_cache(maxsize=512)
-def _shape_struct(shape: tuple[tuple[str, int], ...]) -> struct.Struct:
-    """One struct for a whole command set of this shape: (VR, value length) per element."""
+def shape_struct(shape: tuple[tuple[str, int], ...]) -> struct.Struct:
+    """One struct for a whole command set of this shape: (VR, value length) per element.
+
+    Derived from the :data:`ELEMENT` declarations (PS3.5 Table 7.1-3), cached.
+    """
     return struct.Struct(
         "<" + "".join(struct_format(ELEMENT[vr], {"length": n})[1:] for vr, n in shape)
     )
@@ -133,7 +137,7 @@ def encode_command_set(elements: Sequence[tuple[int, str, WireValue]]) -> bytes:
         shape.append((vr, length))
         total += 8 + length
     args[3] = total
-    return _shape_struct(tuple(shape)).pack(*args)
+    return shape_struct(tuple(shape)).pack(*args)
 
 
 # -- decoding ---------------------------------------------------------------------------
@@ -214,7 +218,7 @@ class _Shape:
         self.offsets = cs.offsets
         self.spans = cs.spans
         layout = tuple((_TAG_VR[t], cs.spans[t][1] - cs.spans[t][0]) for t in self.tags)
-        self._struct = _shape_struct(layout)
+        self._struct = shape_struct(layout)
         per_element = [3 + (1 if vr != "AT" else n // 2) for vr, n in layout]
         starts = [sum(per_element[:k]) for k in range(len(layout))]
         self._headers_of = operator.itemgetter(*(s + k for s in starts for k in range(3)))

@@ -195,6 +195,17 @@ def encode_message_buffers(
     """
     fragment = _check_arguments(context_id, max_pdu_length)
     command_set, data_set = from_primitive(primitive)
+    return _buffers(command_set, data_set, context_id, max_pdu_length, fragment, pack)
+
+
+def _buffers(
+    command_set: bytes,
+    data_set: Any,
+    context_id: int,
+    max_pdu_length: int,
+    fragment: int,
+    pack: bool,
+) -> Iterator[list[Buffer]]:
     command = memoryview(command_set)
     if data_set is None:
         parts: list[Any] = [(command, True)]
@@ -258,8 +269,26 @@ def encode_message(
         Bad arguments, or a primitive that is not a complete, conformant message (an
         empty or odd-length Identifier included).
     """
-    buffers = encode_message_buffers(primitive, context_id, max_pdu_length, pack=pack)
+    fragment = _check_arguments(context_id, max_pdu_length)
+    command_set, data_set = from_primitive(primitive)
+    if not pack and len(command_set) <= fragment:
+        # The common small message: one PDU per part, built without generators.
+        data = None if data_set is None else _in_memory(data_set)
+        if data_set is None or (data is not None and len(data) <= fragment):
+            header = SINGLE_PDV_HEADER.pack
+            size = len(command_set)
+            pdus = [header(P_DATA_TF, size + 6, size + 2, context_id, COMMAND | LAST) + command_set]
+            if data is not None:
+                size = len(data)
+                pdus.append(header(P_DATA_TF, size + 6, size + 2, context_id, LAST) + data)
+            return iter(pdus)
+    buffers = _buffers(command_set, data_set, context_id, max_pdu_length, fragment, pack)
     return (b"".join(pdu) for pdu in buffers)
+
+
+def _in_memory(data_set: Any) -> bytes | None:
+    """The bytes of an in-memory data set (no copy in CPython), None for a streamed one."""
+    return data_set.getvalue() if type(data_set) is BytesIO else None
 
 
 assert PDU_HEADER_SIZE == PDV_HEADER_SIZE == 6

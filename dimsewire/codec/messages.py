@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import struct
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -42,7 +43,7 @@ from ..primitives import (
 )
 from ..primitives._validate import check_ae_title, check_lo_text, check_priority, uid_problem
 from .command_dictionary import COMMAND_ELEMENTS, KEYWORD_TAGS, command_name
-from .command_set import CommandSet, WireValue, encode_command_set, report
+from .command_set import CommandSet, report, shape_struct
 from .tags import tag_text
 from .vr import pad
 
@@ -112,6 +113,18 @@ class Message:
     def is_response(self) -> bool:
         """Whether the message is a response (CommandField bit 15, PS3.7 Annex E)."""
         return bool(self.field & 0x8000)
+
+    @functools.cached_property
+    def plan(self) -> tuple[tuple[str | None, int, str], ...]:
+        """(primitive slot, tag, VR) per element; no slot for the codec's own two."""
+        return tuple(
+            (None if keyword in _FIXED else slot, tag, vr) for keyword, slot, tag, vr in self.wire
+        )
+
+    @functools.cached_property
+    def structs(self) -> dict[tuple[int, ...], struct.Struct]:
+        """Packers by layout (value length per element, -1 for absent), filled as used."""
+        return {}
 
     @functools.cached_property
     def data_set_parameter(self) -> str | None:
@@ -374,15 +387,69 @@ def message_for(primitive: DimsePrimitive) -> Message:
 # -- encoding ---------------------------------------------------------------------------
 
 
-def _wire(vr: str, value: Any) -> WireValue:
-    if vr == "AT":
-        return tuple(part for tag in value for part in (tag >> 16, tag & 0xFFFF))
-    if isinstance(value, str):
-        return pad(vr, value.encode("ascii"))
-    return int(value)
+@functools.lru_cache(maxsize=4096)
+def _text_wire(vr: str, text: str) -> bytes:
+    """A UI or text value on the wire: ASCII, padded to even length (PS3.5 6.2)."""
+    return pad(vr, text.encode("ascii"))
 
 
-def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, BytesIO | None]:
+_STRUCTS_PER_MESSAGE = 256
+
+
+def _encode_elements(message: Message, primitive: DimsePrimitive, data_follows: bool) -> bytes:
+    """The command set: CommandGroupLength, then every element whose parameter is set.
+
+    One ``struct`` per layout (which elements, how long) packs it whole; it is derived
+    from the element declarations and cached per message.
+    """
+    args: list[Any] = [0, 0, 4, 0]
+    key: list[int] = []
+    total = 0
+    for slot, tag, vr in message.plan:
+        if vr == "US":
+            if slot is None:  # CommandField or CommandDataSetType
+                if tag == 0x0100:
+                    value: Any = message.field
+                else:
+                    value = DATA_SET_PRESENT if data_follows else NO_DATA_SET
+            else:
+                value = getattr(primitive, slot)
+                if value is None:
+                    key.append(-1)
+                    continue
+            args += (0, tag, 2, value)
+            key.append(2)
+            total += 10
+            continue
+        value = getattr(primitive, slot)  # type: ignore[arg-type]  # only US are fixed
+        if value is None:
+            key.append(-1)
+            continue
+        if vr == "AT":
+            flat = [part for tag_value in value for part in (tag_value >> 16, tag_value & 0xFFFF)]
+            length = 2 * len(flat)
+            args += (0, tag, length, *flat)
+        else:
+            raw = _text_wire(vr, value)
+            length = len(raw)
+            args += (0, tag, length, raw)
+        key.append(length)
+        total += 8 + length
+    args[3] = total
+    layout = tuple(key)
+    packer = message.structs.get(layout)
+    if packer is None:
+        shape = [("UL", 4)]
+        shape += [
+            (vr, n) for (_slot, _tag, vr), n in zip(message.plan, layout, strict=True) if n >= 0
+        ]
+        packer = shape_struct(tuple(shape))
+        if len(message.structs) < _STRUCTS_PER_MESSAGE:
+            message.structs[layout] = packer
+    return packer.pack(*args)
+
+
+def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, Any]:
     """The command set of `primitive` and the data set that follows it, if any.
 
     Raises
@@ -397,19 +464,8 @@ def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, BytesIO | None]:
     if problems:
         raise ValueError(f"cannot send {message.name}: " + "; ".join(problems))
     parameter = message.data_set_parameter
-    data_set: BytesIO | None = None if parameter is None else getattr(primitive, parameter)
-    elements: list[tuple[int, str, WireValue]] = []
-    for keyword, slot, tag, vr in message.wire:
-        if keyword == "CommandField":
-            value: Any = message.field
-        elif keyword == "CommandDataSetType":
-            value = NO_DATA_SET if data_set is None else DATA_SET_PRESENT
-        else:
-            value = getattr(primitive, slot)
-            if value is None:
-                continue
-        elements.append((tag, vr, _wire(vr, value)))
-    return encode_command_set(elements), data_set
+    data_set = None if parameter is None else getattr(primitive, "_" + parameter)
+    return _encode_elements(message, primitive, data_set is not None), data_set
 
 
 # -- decoding ---------------------------------------------------------------------------

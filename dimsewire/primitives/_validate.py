@@ -15,6 +15,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from pydicom import config
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
@@ -30,6 +31,7 @@ __all__ = [
     "check_uid",
     "check_us",
     "uid_problem",
+    "valid_uid",
 ]
 
 PRIORITY_NAMES = {0: "medium", 1: "high", 2: "low"}  # PS3.7 9.1.1.1.6 / Annex E
@@ -115,10 +117,22 @@ def check_uid(value: object, name: str) -> UID | None:
             raise ValueError(f"{name} must be a UID of digits and dots, not {value!r}") from None
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, bytes or pydicom UID, not {type(value).__name__}")
-    problem = uid_problem(value)
-    if problem is not None:
-        raise ValueError(f"{name} {value!r} is not a valid UID (PS3.5 9.1): {problem}")
-    return value if isinstance(value, UID) else UID(value)
+    uid = valid_uid(value)
+    if uid is None:
+        raise ValueError(f"{name} {value!r} is not a valid UID (PS3.5 9.1): {uid_problem(value)}")
+    return uid
+
+
+@functools.lru_cache(maxsize=4096)
+def valid_uid(text: str) -> UID | None:
+    """`text` as a pydicom UID if it is a valid UID (PS3.5 9.1), else None.
+
+    UIDs are immutable and few distinct ones recur (SOP Classes, transfer syntaxes), so
+    each is checked and built once.
+    """
+    if uid_problem(text) is not None:
+        return None
+    return UID(str(text), validation_mode=config.IGNORE)  # checked above, more strictly
 
 
 def check_lo_text(value: object, name: str, max_chars: int = 64) -> str | None:

@@ -63,6 +63,50 @@ def slots(table: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     return tuple(_slot(keyword) for keyword, _rq, _rsp in table)
 
 
+_Checks = tuple[
+    tuple[tuple[str, str], ...],  # mandatory: (slot, keyword)
+    tuple[tuple[str, str, object], ...],  # not in this direction: (slot, keyword, default)
+    tuple[tuple[str, str], ...],  # UIDs: (slot, keyword)
+    str | None,  # the data set parameter
+]
+
+
+def _checks(table: tuple[tuple[str, str, str], ...], column: int) -> _Checks:
+    rows = [(row[0], row[column]) for row in table]
+    data_sets = [k for k, need in rows if k in DATA_SET_PARAMETERS and need != "-"]
+    return (
+        tuple((_slot(k), k) for k, need in rows if need == "M"),
+        tuple((_slot(k), k, PARAMETERS[k].default) for k, need in rows if need == "-"),
+        tuple((_slot(k), k) for k, _need in rows if k in _UIDS),
+        data_sets[0] if data_sets else None,
+    )
+
+
+def _generated_init(defaults: tuple[tuple[str, object], ...]) -> Any:
+    """An ``__init__`` that sets every slot in straight-line code, as dataclasses do.
+
+    Primitives are built once per message, so this is on the hot path of encoding and
+    decoding; a loop of ``setattr`` costs about three times as much.
+    """
+    lines = [
+        "def __init__(self):",
+        "    self.context_id = None",
+        "    self.deviations = ()",
+        "    self.extra_elements = {}",
+        "    self.command_elements = None",
+        "    self.extra_data_set = None",
+    ]
+    for slot, default in defaults:
+        assert slot.isidentifier()
+        assert default is None or type(default) is int
+        lines.append(f"    self.{slot} = {default!r}")
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)  # built from the class's own table
+    init = namespace["__init__"]
+    init.__doc__ = "A primitive with every parameter unset (Priority 2, low)."
+    return init
+
+
 def _used(need: str) -> bool:
     return need != "-"
 
@@ -104,6 +148,8 @@ class DimsePrimitive:
     #: Parameter names compared by ``==`` and shown by ``repr``, in table order.
     _PARAMETERS: ClassVar[tuple[str, ...]] = ()
     _DEFAULTS: ClassVar[tuple[tuple[str, object], ...]] = ()
+    #: Per direction (request, response): what validity checks, from the table.
+    _CHECKS: ClassVar[tuple[_Checks, ...]] = ()
     #: pynetdicom's names: the mandatory parameters of a request and of a response, and
     #: the parameters that go with some statuses only.
     REQUEST_KEYWORDS: ClassVar[tuple[str, ...]] = ()
@@ -120,6 +166,8 @@ class DimsePrimitive:
             return
         cls._PARAMETERS = tuple(keyword for keyword, _rq, _rsp in table)
         cls._DEFAULTS = tuple((_slot(k), PARAMETERS[k].default) for k in cls._PARAMETERS)
+        cls.__init__ = _generated_init(cls._DEFAULTS)  # type: ignore[method-assign]
+        cls._CHECKS = tuple(_checks(table, column) for column in (1, 2))
         cls.REQUEST_KEYWORDS = tuple(k for k, rq, _rsp in table if rq == "M")
         cls.RESPONSE_KEYWORDS = tuple(k for k, _rq, rsp in table if rsp == "M")
         cls.STATUS_OPTIONAL_KEYWORDS = tuple(
@@ -178,23 +226,21 @@ class DimsePrimitive:
         return not self.response_problems()
 
     def _problems(self, *, response: bool) -> list[str]:
-        column = 2 if response else 1
-        kind = "response" if response else "request"
-        problems = []
-        for row in self._TABLE:
-            keyword, need = row[0], row[column]
-            value = getattr(self, _slot(keyword))
-            if need == "M" and value is None:
-                problems.append(f"{keyword} is missing")
-            elif need == "-" and value is not None and value != PARAMETERS[keyword].default:
+        mandatory, unused, uids, data_set = self._CHECKS[response]
+        problems = [f"{k} is missing" for slot, k in mandatory if getattr(self, slot) is None]
+        for slot, keyword, default in unused:
+            value = getattr(self, slot)
+            if value is not None and value != default:
+                kind = "response" if response else "request"
                 problems.append(f"{keyword} is not a parameter of a {self.msg_type} {kind}")
-        for keyword in _UIDS:
-            uid = getattr(self, _slot(keyword), None)
+        for slot, keyword in uids:  # a decoded primitive may hold what no setter allows
+            uid = getattr(self, slot)
             if uid is not None and (bad := uid_problem(uid)) is not None:
                 problems.append(f"{keyword} is not a valid UID: {bad}")
-        data_set = self.RESPONSE_DATA_SET if response else self.REQUEST_DATA_SET
         if data_set is not None:
-            problems.extend(_data_set_problems(getattr(self, _slot(data_set)), data_set))
+            value = getattr(self, "_" + data_set)
+            if value is not None:
+                problems.extend(_data_set_problems(value, data_set))
         if response:
             problems.extend(self.status_problems())
         return problems
