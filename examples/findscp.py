@@ -178,6 +178,8 @@ class FindSCP:
             while data := await reader.read(65536):
                 endpoint.receive_data(data)
                 for event in endpoint.events():
+                    # without stream_data_sets only messages and PDUs come out
+                    assert isinstance(event, (MessageReceived, PDUReceived))
                     events.put_nowait(event)
         except DecodeError as err:
             print(f"findscp: {err}", file=sys.stderr)

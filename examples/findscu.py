@@ -88,6 +88,8 @@ class Connection:
                     break
                 raise PeerError("the peer closed the connection")
             self.endpoint.receive_data(data)
+        # without stream_data_sets the endpoint hands out only these two kinds
+        assert isinstance(event, (MessageReceived, PDUReceived))
         return event
 
     async def release(self, timeout: float) -> None:
