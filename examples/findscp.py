@@ -37,7 +37,7 @@ from dimsewire import (
     MessageReceived,
     PDUReceived,
 )
-from dimsewire.association import answer_contexts
+from dimsewire.association import State, answer_contexts
 from dimsewire.pdus import Abort, AssociateRQ, ReleaseRP, ReleaseRQ, associate_ac
 
 PATIENT_ROOT = "1.2.840.10008.5.1.4.1.2.1.1"
@@ -181,6 +181,8 @@ class FindSCP:
                     # without stream_data_sets only messages and PDUs come out
                     assert isinstance(event, (MessageReceived, PDUReceived))
                     events.put_nowait(event)
+                if answer := endpoint.data_to_send():  # e.g. its own A-ASSOCIATE-RJ
+                    writer.write(answer)
         except DecodeError as err:
             print(f"findscp: {err}", file=sys.stderr)
             writer.write(Abort(source=2, reason=0).encode())  # PS3.8 9.3.8: provider abort
@@ -199,6 +201,8 @@ class FindSCP:
             if isinstance(event, PDUReceived):
                 pdu = event.pdu
                 if isinstance(pdu, AssociateRQ):
+                    if endpoint.state is State.REJECTED:  # the endpoint has answered
+                        return
                     ac = associate_ac(
                         pdu,
                         answer_contexts(pdu, SUPPORTED),
