@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from io import BytesIO
 from typing import Any
 
 from ..errors import (
@@ -28,6 +29,7 @@ from .assembler import (
     StreamSelector,
     StreamStarted,
 )
+from .command_set import decode_command_set
 from .events import (
     DataSetFragmentReceived,
     Event,
@@ -36,14 +38,19 @@ from .events import (
     PDUReceived,
 )
 from .framing import (
+    COMMAND,
+    LAST,
     P_DATA_TF,
     PDU_HEADER,
     PDU_HEADER_SIZE,
+    PDV_HEADER_SIZE,
+    SINGLE_PDV_HEADER,
     parse_pdu_header,
     pdu_name,
     split_pdv_items,
 )
 from .items import DEFAULT_MAX_ITEMS
+from .messages import attach_data_set, command_primitive, has_data_set
 from .upper_layer import PDV, PDataTF, decode_pdu
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
@@ -382,6 +389,10 @@ def decode_message(
         A subclass; offsets count from the start of the first PDU, as if the PDUs were
         one stream.
     """
+    if isinstance(pdus, (list, tuple)):  # can be read twice: the fast path may give up
+        simple = _decode_simple(pdus, strict, max_message_size)
+        if simple is not None:
+            return simple
     assembler = MessageAssembler(max_message_size=max_message_size, strict=strict)
     done: list[Any] = []  # the message, once complete (more is an error)
     unpack_header = PDU_HEADER.unpack_from
@@ -422,3 +433,67 @@ def decode_message(
             offset=offset,
         )
     return result
+
+
+_SINGLE = SINGLE_PDV_HEADER.unpack_from
+_PDV_START = PDU_HEADER_SIZE + PDV_HEADER_SIZE  # where a lone PDV's fragment starts
+
+
+def _decode_simple(
+    pdus: list[Any] | tuple[Any, ...], strict: bool, max_message_size: int
+) -> DimsePrimitive | None:
+    """decode_message for the common case, or None to take the general path.
+
+    The common case: ``bytes`` PDUs of one PDV each, even non-empty fragments on one
+    context, the control headers in Annex E order (command fragments, the last one
+    flagged, then the data set's if CommandDataSetType announces one). Anything else,
+    which may need a deviation, a FragmentError or an offset, goes the general way.
+    """
+    command: list[bytes] = []
+    data: list[bytes] = []
+    context_id = -1
+    data_phase = done = False
+    total = 0
+    for pdu in pdus:
+        size = len(pdu)
+        if type(pdu) is not bytes or size <= _PDV_START or size % 2 or done:
+            return None
+        pdu_type, length, item_length, context, control = _SINGLE(pdu)
+        if pdu_type != P_DATA_TF or length != size - 6 or item_length != size - 10:
+            return None
+        if context != context_id:
+            if context_id != -1:
+                return None
+            context_id = context
+        total += size - _PDV_START
+        if total > max_message_size:
+            return None
+        if not data_phase:
+            if control == COMMAND | LAST:
+                data_phase = True
+            elif control != COMMAND:
+                return None
+            command.append(pdu)
+        else:
+            if control == LAST:
+                done = True
+            elif control != 0:
+                return None
+            data.append(pdu)
+    if not data_phase:
+        return None
+    raw = command[0][_PDV_START:] if len(command) == 1 else _join(command)
+    cs = decode_command_set(raw, strict=strict)
+    if has_data_set(cs) != done:  # a data set missing or unannounced: reported elsewhere
+        return None
+    prim = command_primitive(cs, context_id, strict=strict)
+    if done:
+        data_set = data[0][_PDV_START:] if len(data) == 1 else _join(data)
+        attach_data_set(prim, BytesIO(data_set), strict=strict)
+    else:
+        attach_data_set(prim, None, strict=strict)
+    return prim
+
+
+def _join(pdus: list[bytes]) -> bytes:
+    return b"".join([memoryview(pdu)[_PDV_START:] for pdu in pdus])

@@ -1,0 +1,78 @@
+"""The fast paths give exactly what the general ones give (issue 13).
+
+decode_message takes a fast path for the common case (bytes PDUs of one clean PDV each)
+and the general path, through the MessageAssembler, for anything else, including any
+iterator that is not a list or tuple. Encoding has a one-PDU-per-part fast path in
+encode_message and the buffer path in encode_message_buffers. Both pairs must agree on
+every message of every service, on deviations and on errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import all_primitives, max_pdu_lengths
+
+from dimsewire import C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
+from dimsewire.codec.fragmenter import encode_message_buffers
+
+
+def _general(pdus: list[bytes]) -> DimsePrimitive:
+    return decode_message(iter(pdus))  # not a list: the general path
+
+
+@settings(max_examples=300, deadline=None)
+@given(prim=all_primitives(max_data_set=3000), max_pdu=max_pdu_lengths)
+def test_fast_and_general_paths_agree(prim: DimsePrimitive, max_pdu: int) -> None:
+    pdus = list(encode_message(prim, 1, max_pdu))
+    assert pdus == [b"".join(p) for p in encode_message_buffers(prim, 1, max_pdu)]
+    fast, general = decode_message(pdus), _general(pdus)
+    assert fast == general == prim
+    assert fast.deviations == general.deviations == ()
+    assert fast.command_elements == general.command_elements
+    assert fast.extra_elements == general.extra_elements
+
+
+def _outcome(pdus: Any, general: bool, strict: bool = False) -> tuple[str, object]:
+    try:
+        prim = decode_message(iter(pdus) if general else pdus, strict=strict)
+    except DecodeError as err:
+        return type(err).__name__, str(err)
+    return type(prim).__name__, (prim._values(), prim.deviations)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prim=all_primitives(max_data_set=600),
+    cut=st.integers(0, 2000),
+    byte=st.integers(0, 255),
+    drop=st.booleans(),
+)
+def test_fast_and_general_paths_agree_on_damaged_messages(
+    prim: DimsePrimitive, cut: int, byte: int, drop: bool
+) -> None:
+    """A changed byte or a dropped PDU: the same primitive, deviations or error."""
+    pdus = list(encode_message(prim, 3, 256))
+    index = cut % len(pdus)
+    if drop and len(pdus) > 1:
+        del pdus[index]
+    else:
+        damaged = bytearray(pdus[index])
+        damaged[cut % len(damaged)] = byte
+        pdus[index] = bytes(damaged)
+    assert _outcome(pdus, general=False) == _outcome(pdus, general=True)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_fast_path_keeps_strict_deviations(strict: bool) -> None:
+    """A command set deviation (here a wrong CommandGroupLength) is the same either way."""
+    prim = C_ECHO()
+    prim.MessageID, prim.AffectedSOPClassUID = 1, "1.2.840.10008.1.1"
+    (pdu,) = encode_message(prim, 1, 16382)
+    bad = pdu[:20] + bytes([pdu[20] + 2]) + pdu[21:]  # CommandGroupLength's low byte
+    fast = _outcome([bad], general=False, strict=strict)
+    assert fast == _outcome([bad], general=True, strict=strict)
+    assert fast[0] == ("CommandSetError" if strict else "C_ECHO")
