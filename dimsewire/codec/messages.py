@@ -68,6 +68,7 @@ NO_DATA_SET = 0x0101
 DATA_SET_PRESENT = 0x0001
 
 _FIXED = ("CommandField", "CommandDataSetType")  # set by the codec, not by a parameter
+_PRIORITIES = frozenset({0, 1, 2})  # PS3.7 9.1.1.1.6
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,11 @@ class Message:
     def is_response(self) -> bool:
         """Whether the message is a response (CommandField bit 15, PS3.7 Annex E)."""
         return bool(self.field & 0x8000)
+
+    @functools.cached_property
+    def parameter_elements(self) -> tuple[tuple[str, str, int, str], ...]:
+        """:attr:`wire` without CommandField and CommandDataSetType: what decoding sets."""
+        return tuple(row for row in self.wire if row[0] not in _FIXED)
 
     @functools.cached_property
     def plan(self) -> tuple[tuple[str | None, int, str], ...]:
@@ -678,9 +684,18 @@ def _known(
                     tag,
                 )
     prim = message.primitive()
-    for keyword, slot, tag, vr in message.wire:
-        if tag in values and keyword not in _FIXED:
-            value = _value(keyword, vr, values[tag], devs, strict, offsets[tag], tag)
-            setattr(prim, slot, value)
-    prim.extra_elements = extras
+    for keyword, slot, tag, vr in message.parameter_elements:
+        if tag in values:
+            value = values[tag]
+            if vr == "UI" and value:  # the common case inline: a SOP Class UID seen before
+                uid, problem = _wire_uid(value)
+                if problem is None:
+                    setattr(prim, slot, uid)
+                    continue
+            elif vr == "US" and (tag != 0x0700 or value in _PRIORITIES):
+                setattr(prim, slot, value)  # a US stands as it is; Priority is 0, 1 or 2
+                continue
+            setattr(prim, slot, _value(keyword, vr, value, devs, strict, offsets[tag], tag))
+    if extras:
+        prim.extra_elements = extras
     return prim
