@@ -284,3 +284,17 @@ def test_primitives_compare_every_parameter() -> None:
         "C_ECHO(MessageIDBeingRespondedTo=1, AffectedSOPClassUID='1.2.840.10008.1.1', "
         "Status=0x0000)"
     )
+
+
+def test_a_c_find_response_may_carry_a_message_id() -> None:
+    """PS3.7 Table 9.1-2: Message ID is "M" in a C-FIND request and "U" in its response
+    (not "-" as in C-GET and C-MOVE); Table 9.3-4 has no element for it, so it is not sent.
+    """
+    find, get = C_FIND(), C_GET()
+    for prim in (find, get):
+        prim.MessageIDBeingRespondedTo, prim.Status, prim.MessageID = 1, 0x0000, 1
+    assert find.is_valid_response
+    assert get.response_problems() == ["MessageID is not a parameter of a C-GET response"]
+    (pdu,) = encode_message(find, 1, 16382)
+    assert b"\x00\x00\x10\x01" not in pdu  # no (0000,0110) element
+    assert decode_message([pdu]).MessageID is None  # type: ignore[attr-defined]
