@@ -106,17 +106,23 @@ def uid_problem(uid: str) -> str | None:
     return None
 
 
+def _ascii(value: object, name: str, what: str, kind: str) -> str:
+    """`value` as text: a str, or bytes decoded as ASCII; else TypeError/ValueError."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name} must be {what}, not {value!r}") from None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str{kind}, not {type(value).__name__}")
+    return value
+
+
 def check_uid(value: object, name: str) -> UID | None:
     """A UID (PS3.5 9.1) given as str, bytes or pydicom UID, or None."""
     if value is None:
         return None
-    if isinstance(value, (bytes, bytearray)):
-        try:
-            value = bytes(value).decode("ascii")
-        except UnicodeDecodeError:
-            raise ValueError(f"{name} must be a UID of digits and dots, not {value!r}") from None
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, bytes or pydicom UID, not {type(value).__name__}")
+    value = _ascii(value, name, "a UID of digits and dots", ", bytes or pydicom UID")
     uid = valid_uid(value)
     if uid is None:
         raise ValueError(f"{name} {value!r} is not a valid UID (PS3.5 9.1): {uid_problem(value)}")
@@ -207,14 +213,7 @@ def check_ae_title(value: object, name: str) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, (bytes, bytearray)):
-        try:
-            value = bytes(value).decode("ascii")
-        except UnicodeDecodeError:
-            raise ValueError(f"{name} must be ASCII text, not {value!r}") from None
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str or bytes AE title, not {type(value).__name__}")
-    title = value.strip(" ")
+    title = _ascii(value, name, "ASCII text", " or bytes AE title").strip(" ")
     if not title:
         raise ValueError(f"{name} is empty or all spaces: an AE title needs 1 to 16 characters")
     if len(title) > _AE_MAX:
