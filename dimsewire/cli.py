@@ -231,22 +231,61 @@ def _text(record: Record, writer: _Writer) -> str:
     return "\n".join(lines)
 
 
+#: Message record keys that are not command elements (shown otherwise, or not at all).
+_NOT_ELEMENTS = frozenset(
+    {
+        "type",
+        "assoc",
+        "direction",
+        "time",
+        "frame",
+        "offset",
+        "context_id",
+        "command",
+        "transfer_syntax",
+        "identifier",
+        "identifier_note",
+        "identifier_length",
+        "deviations",
+        "status_category",
+        "status_meaning",
+        "AffectedSOPClassName",
+        "RequestedSOPClassName",
+        "EventTypeName",
+        "ActionTypeName",
+        "other_elements",
+    }
+)
+_HEX = frozenset({"CommandField", "CommandDataSetType", "Status"})
+_PRIORITIES = {0: "medium", 1: "high", 2: "low"}  # PS3.7 Table E.1-1
+
+
+def _element_text(record: Record, key: str) -> str:
+    value = record[key]
+    if key == "Status":
+        return f"0x{value:04X} {record['status_category']}: {record['status_meaning']}"
+    if key in _HEX and isinstance(value, int):
+        return f"0x{value:04X}"
+    if key == "Priority" and value in _PRIORITIES:
+        return f"{value} ({_PRIORITIES[value]})"
+    if key in ("AffectedSOPClassUID", "RequestedSOPClassUID"):
+        return _name(value, record.get(key[:-3] + "Name"))
+    if key in ("EventTypeID", "ActionTypeID") and key[:-2] + "Name" in record:
+        return f"{value} ({record[key[:-2] + 'Name']})"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
 def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
-    fields = [f"ctx {record['context_id']}"]
-    for key in ("MessageID", "MessageIDBeingRespondedTo", "Priority"):
-        if key in record:
-            fields.append(f"{key}={record[key]}")
-    if "Status" in record:
-        fields.append(f"Status=0x{record['Status']:04X} ({record['status_meaning']})")
-    if "CommandDataSetType" in record:
-        fields.append(f"CommandDataSetType=0x{record['CommandDataSetType']:04X}")
-    lines = [f"{head} {arrow} {record['command']}  {' '.join(fields)}{frame}"]
-    if "AffectedSOPClassUID" in record:
-        name = _name(record["AffectedSOPClassUID"], record.get("AffectedSOPClassName"))
-        lines.append(f"{'':14}AffectedSOPClassUID: {name}")
-    for key in ("ErrorComment", "OffendingElement", "other_elements"):
-        if key in record:
-            lines.append(f"{'':14}{key}: {record[key]}")
+    lines = [f"{head} {arrow} {record['command']}  ctx {record['context_id']}{frame}"]
+    lines += [
+        f"{'':14}{key}: {_element_text(record, key)}"
+        for key in record
+        if key not in _NOT_ELEMENTS and not key.startswith("_")
+    ]
+    for tag, value in record.get("other_elements", {}).items():
+        lines.append(f"{'':14}({tag[:4]},{tag[4:]}): {value} (not in the command dictionary)")
     if record.get("_identifier") is not None:
         try:
             shown = str(decode_identifier(*record["_identifier"])).splitlines()

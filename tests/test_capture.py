@@ -324,8 +324,9 @@ def test_summary_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert line.endswith("; cancelled")
     assert main(["decode", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "-> C-CANCEL-RQ  ctx 1 MessageIDBeingRespondedTo=5" in text
-    assert "Status=0xFE00 (Matching terminated due to Cancel request)" in text
+    assert "-> C-CANCEL-RQ  ctx 1  [frame " in text
+    assert "\n              MessageIDBeingRespondedTo: 5\n" in text
+    assert "Status: 0xFE00 Cancel: Matching terminated due to Cancel request\n" in text
     assert "(0010,0020) Patient ID                          LO: 'PID0001'" in text
 
 

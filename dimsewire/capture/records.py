@@ -15,9 +15,10 @@ from pydicom import config
 from pydicom.uid import UID
 
 from ..association import Association, Side
-from ..codec.command_dictionary import command_name
+from ..codec.command_dictionary import COMMAND_ELEMENTS, command_name
 from ..codec.events import MessageReceived, PDUReceived
 from ..codec.item_objects import UserInformation
+from ..codec.tags import tag_json
 from ..codec.upper_layer import (
     PDU,
     Abort,
@@ -27,7 +28,13 @@ from ..codec.upper_layer import (
     PDataTF,
 )
 from ..errors import DecodeError, Deviation
-from ..primitives import DimsePrimitive, OtherCommand, general_status, status_info
+from ..primitives import (
+    DimsePrimitive,
+    OtherCommand,
+    StatusInfo,
+    general_status,
+    status_info,
+)
 from .dicom_json import identifier_json
 from .packets import Segment
 
@@ -78,53 +85,96 @@ def user_information_fields(info: UserInformation) -> Record:
     }
 
 
-_SHOWN_ELEMENTS = {
-    0x0002: "AffectedSOPClassUID",
-    0x0110: "MessageID",
-    0x0120: "MessageIDBeingRespondedTo",
-    0x0700: "Priority",
-    0x0800: "CommandDataSetType",
-    0x0900: "Status",
-    0x0901: "OffendingElement",
-    0x0902: "ErrorComment",
+#: UIDs whose name a record shows beside them, under the keyword with "Name" for "UID".
+_NAMED_UIDS = frozenset({0x0002, 0x0003})
+
+#: Event and action types of the SOP classes that define them (PS3.4 J.3, H.4, CC.2), by
+#: (SOP class, type): the type's name shown beside EventTypeID or ActionTypeID.
+_STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
+_TYPE_NAMES: dict[tuple[int, str, int], str] = {
+    # Storage Commitment Push Model (PS3.4 J.3.2, J.3.3)
+    (0x1008, _STORAGE_COMMITMENT, 1): "Request Storage Commitment",
+    (0x1002, _STORAGE_COMMITMENT, 1): "Storage Commitment Request Successful",
+    (0x1002, _STORAGE_COMMITMENT, 2): "Storage Commitment Request Complete - Failures Exist",
+    # Basic Film Session and Film Box (PS3.4 H.4.1.2.4, H.4.2.2.4)
+    (0x1008, "1.2.840.10008.5.1.1.1", 1): "Print",
+    (0x1008, "1.2.840.10008.5.1.1.2", 1): "Print",
+    # Printer (PS3.4 H.4.6.2.1) and Print Job (H.4.5.2.1)
+    (0x1002, "1.2.840.10008.5.1.1.16", 1): "Normal",
+    (0x1002, "1.2.840.10008.5.1.1.16", 2): "Warning",
+    (0x1002, "1.2.840.10008.5.1.1.16", 3): "Failure",
+    (0x1002, "1.2.840.10008.5.1.1.14", 1): "Pending",
+    (0x1002, "1.2.840.10008.5.1.1.14", 2): "Printing",
+    (0x1002, "1.2.840.10008.5.1.1.14", 3): "Done",
+    (0x1002, "1.2.840.10008.5.1.1.14", 4): "Failure",
 }
 
 
+def _value(vr: str, value: object) -> object:
+    """A command element's value as JSON: AT as DICOM JSON writes it ("GGGGEEEE", a list
+    for every AT element), raw bytes as hex, numbers and text as they are."""
+    if vr == "AT":
+        tags = value if isinstance(value, (list, tuple)) else [value]
+        return [tag_json(tag) for tag in tags if isinstance(tag, int)]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_value(vr, v) for v in value]
+    return value
+
+
+def _status(prim: DimsePrimitive, code: int) -> StatusInfo:
+    """What `code` means on the message's service (Annex C alone for an undefined one)."""
+    if isinstance(prim, OtherCommand):
+        return general_status(code)
+    try:
+        return status_info(prim.msg_type, code)
+    except ValueError:  # a C-CANCEL-RQ carrying a Status: no table
+        return general_status(code)
+
+
 def message_fields(prim: DimsePrimitive) -> Record:
-    """The command name and the command elements of a decoded message, JSON-ready."""
+    """The command name and every command element of a decoded message, JSON-ready.
+
+    Each element of the command dictionary (PS3.7 Annex E) comes under its keyword, in
+    tag order, CommandGroupLength aside; an AffectedSOPClassUID or RequestedSOPClassUID
+    gets its name beside it, a Status its category and meaning from the table of the
+    message's service, an EventTypeID or ActionTypeID its name where the SOP class
+    defines it. Elements the dictionary lacks go to ``other_elements``, by ``GGGGEEEE``,
+    their value bytes in hex.
+    """
     elements = prim.command_elements or {}
     fields: Record = {}
     field = elements.get(0x0100)
     fields["command"] = command_name(field) if isinstance(field, int) else prim.msg_type
-    names = _SHOWN_ELEMENTS
-    fields["CommandField"] = elements.get(0x0100)
-    for tag, keyword in names.items():
-        if tag in elements:
-            value = elements[tag]
-            if isinstance(value, list):
-                value = [f"({int(t) >> 16:04X},{int(t) & 0xFFFF:04X})" for t in value]
-            fields[keyword] = value
-    if "AffectedSOPClassUID" in fields:
-        fields["AffectedSOPClassName"] = uid_name(str(fields["AffectedSOPClassUID"]))
-    if "Status" in fields and isinstance(fields["Status"], int):
-        code = fields["Status"]
-        # the table of the message's service; Annex C alone for an undefined command
-        info = (
-            general_status(code)
-            if isinstance(prim, OtherCommand)
-            else status_info(prim.msg_type, code)
-        )
+    for tag in sorted(elements):
+        row = COMMAND_ELEMENTS.get(tag)
+        if row is None or tag == 0x0000:
+            continue
+        value = elements[tag]
+        fields[row.keyword] = _value(row.vr, value)
+        if tag in _NAMED_UIDS and isinstance(value, str):
+            fields[row.keyword[:-3] + "Name"] = uid_name(value)
+    code = fields.get("Status")
+    if isinstance(code, int):
+        info = _status(prim, code)
         fields["status_category"] = info.category.value
         fields["status_meaning"] = info.meaning
+    sop_class = fields.get("AffectedSOPClassUID") or fields.get("RequestedSOPClassUID")
+    for tag, keyword in ((0x1002, "EventTypeID"), (0x1008, "ActionTypeID")):
+        kind = fields.get(keyword)
+        if isinstance(kind, int) and isinstance(sop_class, str):
+            name = _TYPE_NAMES.get((tag, sop_class, kind))
+            if name is not None:
+                fields[keyword[:-2] + "Name"] = name
+    unknown = prim.elements if isinstance(prim, OtherCommand) else prim.extra_elements
     others = {
-        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": value
-        for tag, value in elements.items()
-        if tag not in names and tag not in (0x0000, 0x0100)
+        tag_json(tag): _value("UN", value)
+        for tag, value in sorted(unknown.items())
+        if tag not in COMMAND_ELEMENTS
     }
     if others:
-        fields["other_elements"] = {
-            k: v if isinstance(v, (int, str)) else repr(v) for k, v in others.items()
-        }
+        fields["other_elements"] = others
     return fields
 
 

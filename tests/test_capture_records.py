@@ -1,0 +1,272 @@
+"""`dimsewire decode` records of every DIMSE service: command elements, statuses, data
+sets, negotiation items (synthetic associations built with dimsewire's own endpoints)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pcapgen import pcap, segments
+from wire import command_set, element, pdata, pdv, us
+
+from dimsewire import (
+    C_ECHO,
+    C_GET,
+    C_MOVE,
+    C_STORE,
+    IMPLEMENTATION_CLASS_UID,
+    N_CREATE,
+    N_GET,
+    AssociationEndpoint,
+    DimsePrimitive,
+)
+from dimsewire.association import answer_contexts
+from dimsewire.cli import main
+from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq
+
+VERIFICATION = "1.2.840.10008.1.1"
+CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+PATIENT_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
+PATIENT_ROOT_GET = "1.2.840.10008.5.1.4.1.2.1.3"
+MPPS = "1.2.840.10008.3.1.2.3.3"
+PRINTER = "1.2.840.10008.5.1.1.16"
+IMPLICIT = "1.2.840.10008.1.2"
+EXPLICIT = "1.2.840.10008.1.2.1"
+
+Step = tuple[bool, DimsePrimitive | bytes, int]  # (from the requestor?, message, context)
+
+
+def dialogue(
+    contexts: Sequence[tuple[str, str]],
+    steps: Sequence[Step],
+    *,
+    extra: Sequence[Any] = (),
+    calling: str = "SCU",
+    called: str = "SCP",
+) -> list[tuple[bool, bytes]]:
+    """The PDUs of one association: contexts 1, 3, 5, ... each (abstract syntax, transfer
+    syntax), then each step's message (a primitive, or raw P-DATA-TF bytes), then a
+    release."""
+    scu = AssociationEndpoint("requestor", max_pdu_length=16382)
+    scp = AssociationEndpoint("acceptor", max_pdu_length=16382)
+    rq = associate_rq(
+        called,
+        calling,
+        [(2 * i + 1, abstract, [ts]) for i, (abstract, ts) in enumerate(contexts)],
+        max_length=16382,
+        implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+        implementation_version_name="TESTSCU",
+        extra=extra,
+    )
+    out = [(True, scu.send_pdu(rq))]
+    scp.association.observe(rq, "requestor")
+    supported: dict[str, list[str]] = {}
+    for abstract, ts in contexts:
+        supported.setdefault(abstract, []).append(ts)
+    ac = associate_ac(
+        rq,
+        answer_contexts(rq, supported),
+        max_length=16382,
+        implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+    )
+    out.append((False, scp.send_pdu(ac)))
+    scu.association.observe(ac, "acceptor")
+    for from_requestor, message, context in steps:
+        if isinstance(message, bytes):
+            out.append((from_requestor, message))
+            continue
+        endpoint = scu if from_requestor else scp
+        out += [(from_requestor, pdu) for pdu in endpoint.send_message(message, context)]
+    out.append((True, ReleaseRQ().encode()))
+    out.append((False, ReleaseRP().encode()))
+    return out
+
+
+def decode(tmp_path: Path, pdus: list[tuple[bool, bytes]], *args: str) -> list[dict[str, Any]]:
+    path = tmp_path / "capture.pcap"
+    path.write_bytes(pcap(segments(pdus)))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["decode", str(path), "--json", *args]) == 0, out.getvalue()
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def text(tmp_path: Path, pdus: list[tuple[bool, bytes]], *args: str) -> str:
+    path = tmp_path / "capture.pcap"
+    path.write_bytes(pcap(segments(pdus)))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["decode", str(path), *args])
+    return out.getvalue()
+
+
+def messages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if r["type"] == "message"]
+
+
+def prim(cls: type[DimsePrimitive], **values: Any) -> DimsePrimitive:
+    p = cls()
+    for key, value in values.items():
+        setattr(p, key, value)
+    return p
+
+
+# --- command elements and statuses ------------------------------------------------------
+
+
+def test_every_command_element_is_at_the_top_level_by_keyword(tmp_path: Path) -> None:
+    move = (PATIENT_ROOT_MOVE, IMPLICIT)
+    rsp = prim(
+        C_MOVE,
+        MessageIDBeingRespondedTo=3,
+        AffectedSOPClassUID=PATIENT_ROOT_MOVE,
+        Status=0xB000,
+        NumberOfRemainingSuboperations=0,
+        NumberOfCompletedSuboperations=4,
+        NumberOfFailedSuboperations=1,
+        NumberOfWarningSuboperations=2,
+        OffendingElement=[0x00100020, 0x0020000D],
+        ErrorComment="one failed",
+    )
+    records = decode(tmp_path, dialogue([move], [(False, rsp, 1)]))
+    (record,) = messages(records)
+    keys = [k for k in record if k[0].isupper()]
+    assert keys == [
+        "AffectedSOPClassUID",
+        "AffectedSOPClassName",
+        "CommandField",
+        "MessageIDBeingRespondedTo",
+        "CommandDataSetType",
+        "Status",
+        "OffendingElement",
+        "ErrorComment",
+        "NumberOfRemainingSuboperations",
+        "NumberOfCompletedSuboperations",
+        "NumberOfFailedSuboperations",
+        "NumberOfWarningSuboperations",
+    ]
+    assert record["OffendingElement"] == ["00100020", "0020000D"]
+    assert (record["NumberOfCompletedSuboperations"], record["NumberOfFailedSuboperations"]) == (
+        4,
+        1,
+    )
+    assert record["status_meaning"] == "Sub-operations Complete - One or more Failures or Warnings"
+    assert "other_elements" not in record
+    assert "CommandGroupLength" not in record
+
+
+def test_n_service_elements_and_type_names(tmp_path: Path) -> None:
+    get_rsp = prim(
+        N_GET,
+        MessageIDBeingRespondedTo=1,
+        AffectedSOPClassUID=PRINTER,
+        AffectedSOPInstanceUID="1.2.840.10008.5.1.1.17",
+        Status=0x0107,
+        AttributeIdentifierList=[0x21100010, 0x21100020],
+    )
+    get_rq = prim(
+        N_GET,
+        MessageID=1,
+        RequestedSOPClassUID=PRINTER,
+        RequestedSOPInstanceUID="1.2.840.10008.5.1.1.17",
+        AttributeIdentifierList=[0x21100010],
+    )
+    records = decode(
+        tmp_path, dialogue([(PRINTER, IMPLICIT)], [(True, get_rq, 1), (False, get_rsp, 1)])
+    )
+    rq, rsp = messages(records)
+    assert rq["RequestedSOPClassUID"] == PRINTER
+    assert rq["RequestedSOPClassName"] == "Printer SOP Class"
+    assert rq["RequestedSOPInstanceUID"] == "1.2.840.10008.5.1.1.17"
+    assert rq["AttributeIdentifierList"] == ["21100010"]
+    assert rsp["AffectedSOPInstanceUID"] == "1.2.840.10008.5.1.1.17"
+    assert rsp["AttributeIdentifierList"] == ["21100010", "21100020"]
+    assert (rsp["status_category"], rsp["status_meaning"]) == ("Warning", "Attribute List warning")
+
+
+@pytest.mark.parametrize(
+    ("cls", "abstract", "status", "category", "meaning"),
+    [
+        (C_ECHO, VERIFICATION, 0x0000, "Success", "Success"),
+        (C_STORE, CT_IMAGE, 0x0000, "Success", "Success"),
+        (C_STORE, CT_IMAGE, 0xA700, "Failure", "Refused: Out of Resources"),
+        (N_CREATE, MPPS, 0x0000, "Success", "Success"),
+        (
+            C_MOVE,
+            PATIENT_ROOT_MOVE,
+            0xA702,
+            "Failure",
+            "Refused: Out of Resources - Unable to perform sub-operations",
+        ),
+        (C_MOVE, PATIENT_ROOT_MOVE, 0xA801, "Failure", "Refused: Move Destination unknown"),
+        (
+            C_GET,
+            PATIENT_ROOT_GET,
+            0xA702,
+            "Failure",
+            "Refused: Out of Resources - Unable to perform sub-operations",
+        ),
+    ],
+)
+def test_status_meaning_from_the_service_table(
+    tmp_path: Path,
+    cls: type[DimsePrimitive],
+    abstract: str,
+    status: int,
+    category: str,
+    meaning: str,
+) -> None:
+    rsp = prim(cls, MessageIDBeingRespondedTo=1, AffectedSOPClassUID=abstract, Status=status)
+    if cls is C_STORE:
+        rsp.AffectedSOPInstanceUID = "1.2.3.4"
+    records = decode(tmp_path, dialogue([(abstract, IMPLICIT)], [(False, rsp, 1)]))
+    (record,) = messages(records)
+    assert (record["Status"], record["status_category"], record["status_meaning"]) == (
+        status,
+        category,
+        meaning,
+    )
+
+
+def test_only_elements_the_dictionary_lacks_are_other_elements(tmp_path: Path) -> None:
+    echo = command_set(
+        element(0x0002, b"1.2.840.10008.1.1\x00"),
+        us(0x0100, 0x0030),
+        us(0x0110, 9),
+        element(0x0600, b"DEST"),  # MoveDestination: in the dictionary, not in a C-ECHO
+        element(0x0777, b"\x01\x02"),  # not in the dictionary
+        us(0x0800, 0x0101),
+    )
+    pdus = dialogue([(VERIFICATION, IMPLICIT)], [(True, pdata(pdv(1, 0x03, echo)), 1)])
+    (record,) = messages(decode(tmp_path, pdus))
+    assert record["MoveDestination"] == "DEST"
+    assert record["other_elements"] == {"00000777": "0102"}
+    shown = text(tmp_path, pdus)
+    assert "\n              MoveDestination: DEST\n" in shown
+    assert "\n              (0000,0777): 0102 (not in the command dictionary)\n" in shown
+
+
+def test_text_shows_one_line_per_element_by_name(tmp_path: Path) -> None:
+    rq = prim(
+        C_MOVE,
+        MessageID=3,
+        AffectedSOPClassUID=PATIENT_ROOT_MOVE,
+        MoveDestination="STORESCP",
+        Priority=1,
+        Identifier=b"\x08\x00\x52\x00\x08\x00\x00\x00PATIENT ",
+    )
+    shown = text(tmp_path, dialogue([(PATIENT_ROOT_MOVE, IMPLICIT)], [(True, rq, 1)]))
+    block = shown.split("-> C-MOVE-RQ  ctx 1", 1)[1].splitlines()[1:6]
+    assert [line.strip() for line in block] == [
+        "AffectedSOPClassUID: Patient Root Query/Retrieve Information Model - MOVE "
+        "(1.2.840.10008.5.1.4.1.2.1.2)",
+        "CommandField: 0x0021",
+        "MessageID: 3",
+        "MoveDestination: STORESCP",
+        "Priority: 1 (high)",
+    ]
