@@ -7,7 +7,6 @@ usage error.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -16,8 +15,9 @@ from typing import BinaryIO, TextIO
 
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
 from .capture.conversation import DEFAULT_PORTS
+from .capture.datasets import DEFAULT_BULK_THRESHOLD
 from .capture.summary import Summary
-from .codec.identifier import decode_identifier
+from .capture.text import TextWriter
 
 __all__ = ["main"]
 
@@ -45,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     decode.add_argument(
         "--pdus", action="store_true", help="also show every PDU with its PDV items"
+    )
+    decode.add_argument(
+        "--bulk-threshold",
+        type=int,
+        default=DEFAULT_BULK_THRESHOLD,
+        metavar="BYTES",
+        help="binary values longer than this are shown by their length (or, with --export, "
+        f"a BulkDataURI into the exported file), not inlined (default {DEFAULT_BULK_THRESHOLD})",
+    )
+    decode.add_argument(
+        "--inline-bulk", action="store_true", help="inline every value, however long"
     )
     output = decode.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON Lines (schema in the README)")
@@ -100,7 +111,12 @@ def _progress(stream: BinaryIO, segments: Iterator[Segment]) -> Iterator[Segment
 
 
 def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
-    decoder = CaptureDecoder(args.port or DEFAULT_PORTS, pdus=args.pdus)
+    decoder = CaptureDecoder(
+        args.port or DEFAULT_PORTS,
+        pdus=args.pdus,
+        data_sets=not args.summary,
+        bulk_threshold=None if args.inline_bulk else max(0, args.bulk_threshold),
+    )
     write = _writer(args, out)
     if args.raw:
         for record in decoder.raw(stream.read()):
@@ -130,172 +146,22 @@ class _Writer:
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
         self.args, self.out = args, out
         self.summary = Summary()
-        self.first_time: float | None = None
+        self.text = TextWriter(out)
 
     def __call__(self, record: Record) -> None:
         if self.args.summary:
             self.summary.add(record)
             if record["type"] == "problem":
-                print(_text(record, self), file=self.out)
+                self.text.write(record)
         elif self.args.json:
             public = {k: v for k, v in record.items() if not k.startswith("_")}
             self.out.write(json.dumps(public, default=str) + "\n")
         else:
-            print(_text(record, self), file=self.out)
+            self.text.write(record)
 
 
 def _writer(args: argparse.Namespace, out: TextIO) -> _Writer:
     return _Writer(args, out)
-
-
-# --- text -------------------------------------------------------------------------------
-
-_ARROWS = {"requestor": "->", "acceptor": "<-"}
-
-
-def _when(record: Record, writer: _Writer) -> str:
-    time = record.get("time")
-    if time is None:
-        return "        "
-    if writer.first_time is None:
-        writer.first_time = time
-        stamp = datetime.datetime.fromtimestamp(time, datetime.timezone.utc)
-        print(f"# first packet at {stamp.isoformat()}", file=writer.out)
-    return f"{time - writer.first_time:8.3f}"
-
-
-def _name(uid: str | None, name: str | None) -> str:
-    return f"{name} ({uid})" if name else str(uid)
-
-
-def _text(record: Record, writer: _Writer) -> str:
-    kind = record["type"]
-    head = f"{_when(record, writer)} #{record['assoc']}" if "assoc" in record else "        "
-    arrow = _ARROWS.get(record.get("direction", ""), "  ")
-    frame = f"  [frame {record['frame']}]" if "frame" in record else ""
-    if kind == "problem":
-        place = f"{record['direction']} stream" if "direction" in record else ""
-        if record.get("offset") is not None:
-            place += f" at byte {record['offset']}"
-        if "length" in record:
-            place += f" ({record['length']} bytes)"
-        place = f" {place.strip()}:" if place else ""
-        return f"{head} !! {record['rule']}:{place} {record['reason']}{frame}"
-    if kind == "message":
-        return _message_text(record, head, arrow, frame)
-    if kind == "pdu":
-        pdvs = "".join(
-            f" [ctx {p['context_id']} {'command' if p['command'] else 'data'}"
-            f"{' last' if p['last'] else ''} {p['length']} B]"
-            for p in record.get("pdvs", [])
-        )
-        return f"{head} {arrow}   {record['name']} PDU, {record['length']} bytes{pdvs}{frame}"
-    if kind == "connection-end":
-        note = record.get("note") or f"association {record['state']}"
-        return f"{head}    connection end ({record['how']}): {note}"
-    lines = [f"{head} {arrow} {kind.upper()}{frame}"]
-    if kind == "a-associate-rq":
-        lines[0] += f"  {record['calling_ae']} -> {record['called_ae']}"
-        if "requestor" in record:  # not in a raw PDU file
-            lines[0] += f"  ({record['requestor']} -> {record['acceptor']})"
-        for ctx in record["contexts"]:
-            syntaxes = ", ".join(
-                _name(ts, name)
-                for ts, name in zip(
-                    ctx["transfer_syntaxes"], ctx["transfer_syntax_names"], strict=True
-                )
-            )
-            lines.append(
-                f"{'':14}context {ctx['id']}: "
-                f"{_name(ctx['abstract_syntax'], ctx['abstract_syntax_name'])}; {syntaxes}"
-            )
-    if kind == "a-associate-ac":
-        for ctx in record["contexts"]:
-            result = (
-                f"accepted, {_name(ctx['transfer_syntax'], ctx['transfer_syntax_name'])}"
-                if ctx["result"] == 0
-                else f"rejected: {ctx['result_name']}"
-            )
-            lines.append(f"{'':14}context {ctx['id']}: {result}")
-    if kind in ("a-associate-rq", "a-associate-ac"):
-        lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]
-        limit = record["max_pdu_length"]
-        lines.append(
-            f"{'':14}max PDU length {limit if limit else 'unlimited'}; implementation "
-            f"{record['implementation_class_uid']} {record['implementation_version_name'] or ''}"
-        )
-    if kind in ("a-associate-rj", "a-abort"):
-        lines[0] += f"  {record['source_name']}: {record['reason_name']}"
-        if kind == "a-associate-rj":
-            lines[0] += f" ({record['result_name']})"
-    return "\n".join(lines)
-
-
-#: Message record keys that are not command elements (shown otherwise, or not at all).
-_NOT_ELEMENTS = frozenset(
-    {
-        "type",
-        "assoc",
-        "direction",
-        "time",
-        "frame",
-        "offset",
-        "context_id",
-        "command",
-        "transfer_syntax",
-        "identifier",
-        "identifier_note",
-        "identifier_length",
-        "deviations",
-        "status_category",
-        "status_meaning",
-        "AffectedSOPClassName",
-        "RequestedSOPClassName",
-        "EventTypeName",
-        "ActionTypeName",
-        "other_elements",
-    }
-)
-_HEX = frozenset({"CommandField", "CommandDataSetType", "Status"})
-_PRIORITIES = {0: "medium", 1: "high", 2: "low"}  # PS3.7 Table E.1-1
-
-
-def _element_text(record: Record, key: str) -> str:
-    value = record[key]
-    if key == "Status":
-        return f"0x{value:04X} {record['status_category']}: {record['status_meaning']}"
-    if key in _HEX and isinstance(value, int):
-        return f"0x{value:04X}"
-    if key == "Priority" and value in _PRIORITIES:
-        return f"{value} ({_PRIORITIES[value]})"
-    if key in ("AffectedSOPClassUID", "RequestedSOPClassUID"):
-        return _name(value, record.get(key[:-3] + "Name"))
-    if key in ("EventTypeID", "ActionTypeID") and key[:-2] + "Name" in record:
-        return f"{value} ({record[key[:-2] + 'Name']})"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
-def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
-    lines = [f"{head} {arrow} {record['command']}  ctx {record['context_id']}{frame}"]
-    lines += [
-        f"{'':14}{key}: {_element_text(record, key)}"
-        for key in record
-        if key not in _NOT_ELEMENTS and not key.startswith("_")
-    ]
-    for tag, value in record.get("other_elements", {}).items():
-        lines.append(f"{'':14}({tag[:4]},{tag[4:]}): {value} (not in the command dictionary)")
-    if record.get("_identifier") is not None:
-        try:
-            shown = str(decode_identifier(*record["_identifier"])).splitlines()
-        except Exception as err:  # pydicom on a peer's odd values
-            shown = [f"identifier not shown: {err}"]
-        lines += [f"{'':14}{line}" for line in shown]
-    elif "identifier_note" in record:
-        lines.append(f"{'':14}identifier not shown: {record['identifier_note']}")
-    lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -93,9 +93,9 @@ def test_clean_capture(clean: list[dict[str, Any]]) -> None:
     find_rq = clean[2]
     assert find_rq["MessageID"] == 5
     assert find_rq["CommandDataSetType"] == 0x0001
-    assert find_rq["identifier"]["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "DOE^*"}]}
+    assert find_rq["dataset"]["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "DOE^*"}]}
     first_match = clean[3]
-    assert first_match["identifier"]["00100020"] == {"vr": "LO", "Value": ["PID0000"]}
+    assert first_match["dataset"]["00100020"] == {"vr": "LO", "Value": ["PID0000"]}
     assert first_match["status_category"] == "Pending"
     end = clean[-1]
     assert end["how"] == "FIN"
@@ -252,9 +252,9 @@ def test_capture_starting_after_negotiation(tmp_path: Path) -> None:
     assert problems[0]["rule"] == "skipped"
     find = [r for r in records if r["type"] == "message"]
     assert [r["command"] for r in find][-1] == "C-FIND-RSP"
-    unknown = [r for r in find if r.get("identifier_note")]
+    unknown = [r for r in find if r.get("dataset_note")]
     assert unknown
-    assert unknown[0]["identifier_note"] == (
+    assert unknown[0]["dataset_note"] == (
         "transfer syntax unknown: the association's negotiation is not in the capture"
     )
 
@@ -327,7 +327,7 @@ def test_summary_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "-> C-CANCEL-RQ  ctx 1  [frame " in text
     assert "\n              MessageIDBeingRespondedTo: 5\n" in text
     assert "Status: 0xFE00 Cancel: Matching terminated due to Cancel request\n" in text
-    assert "(0010,0020) Patient ID                          LO: 'PID0001'" in text
+    assert "\n                (0010,0020) Patient ID                         LO: 'PID0001'\n" in text
 
 
 def test_a_bad_uid_from_a_peer_is_shown_without_a_warning(tmp_path: Path) -> None:

@@ -3,15 +3,19 @@ sets, negotiation items (synthetic associations built with dimsewire's own endpo
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pcapgen import pcap, segments
+from pydicom import Dataset
+from pydicom.sequence import Sequence as DicomSequence
 from wire import command_set, element, pdata, pdv, us
 
 from dimsewire import (
@@ -24,7 +28,9 @@ from dimsewire import (
     N_GET,
     AssociationEndpoint,
     DimsePrimitive,
+    encode_identifier,
 )
+from dimsewire.capture import datasets
 from dimsewire.association import answer_contexts
 from dimsewire.cli import main
 from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq
@@ -37,6 +43,8 @@ MPPS = "1.2.840.10008.3.1.2.3.3"
 PRINTER = "1.2.840.10008.5.1.1.16"
 IMPLICIT = "1.2.840.10008.1.2"
 EXPLICIT = "1.2.840.10008.1.2.1"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 Step = tuple[bool, DimsePrimitive | bytes, int]  # (from the requestor?, message, context)
 
@@ -270,3 +278,150 @@ def test_text_shows_one_line_per_element_by_name(tmp_path: Path) -> None:
         "MoveDestination: STORESCP",
         "Priority: 1 (high)",
     ]
+
+
+# --- data sets ------------------------------------------------------------------------------
+
+
+def image(**extra: Any) -> Dataset:
+    """A small CT-like image: 64 x 64 x 16 bits (8192 bytes of pixel data), an icon."""
+    ds = Dataset()
+    ds.SOPClassUID = CT_IMAGE
+    ds.SOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    ds.PatientName = "DOE^JOHN"
+    ds.PatientID = "PID0001"
+    icon = Dataset()
+    icon.Rows, icon.Columns, icon.BitsAllocated = 32, 32, 8
+    icon.PixelData = bytes(range(256)) * 4
+    ds.IconImageSequence = DicomSequence([icon])
+    ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored = 64, 64, 16, 16
+    ds.PixelData = bytes(8192)
+    for keyword, value in extra.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def store_rq(ds: Dataset, syntax: str, message_id: int = 1) -> C_STORE:
+    rq = C_STORE()
+    rq.MessageID = message_id
+    rq.AffectedSOPClassUID = CT_IMAGE
+    rq.AffectedSOPInstanceUID = ds.SOPInstanceUID
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a bad UID is wanted in one test
+        rq.DataSet = encode_identifier(ds, syntax)
+    return rq
+
+
+def store_rsp(message_id: int = 1) -> C_STORE:
+    return prim(
+        C_STORE,
+        MessageIDBeingRespondedTo=message_id,
+        AffectedSOPClassUID=CT_IMAGE,
+        AffectedSOPInstanceUID="1.2.826.0.1.3680043.8.498.1",
+        Status=0x0000,
+    )
+
+
+@pytest.mark.parametrize("syntax", [IMPLICIT, EXPLICIT, BIG_ENDIAN, DEFLATED])
+def test_a_stored_data_set_is_shown_without_its_bulk_values(tmp_path: Path, syntax: str) -> None:
+    rq = store_rq(image(), syntax)
+    records = decode(
+        tmp_path, dialogue([(CT_IMAGE, syntax)], [(True, rq, 1), (False, store_rsp(), 1)])
+    )
+    record = messages(records)[0]
+    assert record["dataset_parameter"] == "DataSet"
+    assert record["dataset_length"] == len(rq.DataSet.getvalue())
+    shown = record["dataset"]
+    assert shown["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "DOE^JOHN"}]}
+    assert shown["7FE00010"]["length"] == 8192
+    assert "InlineBinary" not in shown["7FE00010"]
+    icon = shown["00880200"]["Value"][0]
+    assert icon["00280010"] == {"vr": "US", "Value": [32]}
+    assert base64.b64decode(icon["7FE00010"]["InlineBinary"]) == bytes(range(256)) * 4
+    # every value inlined on request
+    records = decode(
+        tmp_path,
+        dialogue([(CT_IMAGE, syntax)], [(True, rq, 1)]),
+        "--inline-bulk",
+    )
+    pixels = messages(records)[0]["dataset"]["7FE00010"]
+    assert base64.b64decode(pixels["InlineBinary"]) == bytes(8192)
+    # a lower threshold leaves the icon's pixels out too
+    records = decode(
+        tmp_path, dialogue([(CT_IMAGE, syntax)], [(True, rq, 1)]), "--bulk-threshold", "512"
+    )
+    icon = messages(records)[0]["dataset"]["00880200"]["Value"][0]
+    assert icon["7FE00010"]["length"] == 1024
+
+
+def test_the_other_parameters_are_named(tmp_path: Path) -> None:
+    create = prim(
+        N_CREATE,
+        MessageID=1,
+        AffectedSOPClassUID=MPPS,
+        AffectedSOPInstanceUID="1.2.3.4",
+        AttributeList=b"\x08\x00\x50\x00\x04\x00\x00\x00ACC1",
+    )
+    (record,) = messages(decode(tmp_path, dialogue([(MPPS, IMPLICIT)], [(True, create, 1)])))
+    assert record["dataset_parameter"] == "AttributeList"
+    assert record["dataset_length"] == 12
+    assert record["dataset"] == {"00080050": {"vr": "SH", "Value": ["ACC1"]}}
+
+
+def test_a_data_set_pydicom_warns_about_is_shown_with_the_warning(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = image(FrameOfReferenceUID="1.2.03.4")  # a component with a leading zero
+    rq = store_rq(ds, EXPLICIT)
+    pdus = dialogue([(CT_IMAGE, EXPLICIT)], [(True, rq, 1)])
+    (record,) = messages(decode(tmp_path, pdus))
+    assert record["dataset"]["00200052"] == {"vr": "UI", "Value": ["1.2.03.4"]}
+    assert record["deviations"] == [
+        "data set: pydicom: Invalid value for VR UI: '1.2.03.4'. Please see "
+        "<https://dicom.nema.org/medical/dicom/current/output/html/part05.html#table_6.2-1> "
+        "for allowed values for each VR."
+    ]
+    shown = text(tmp_path, pdus)
+    assert "(0020,0052) Frame of Reference UID" in shown
+    assert "deviation: data set: pydicom: Invalid value for VR UI: '1.2.03.4'" in shown
+
+
+def test_text_decodes_each_data_set_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = datasets.data_set_json
+
+    def counted(data: bytes, syntax: str) -> Any:
+        calls.append(len(data))
+        return real(data, syntax)
+
+    monkeypatch.setattr(datasets, "data_set_json", counted)
+    rq = store_rq(image(), EXPLICIT)
+    shown = text(
+        tmp_path, dialogue([(CT_IMAGE, EXPLICIT)], [(True, rq, 1), (False, store_rsp(), 1)])
+    )
+    assert len(calls) == 1
+    assert "DataSet, 9" in shown
+    assert "(7FE0,0010) Pixel Data" in shown
+    assert "OW: <8192 bytes, not shown>" in shown
+
+
+def test_a_store_whose_transfer_syntax_is_unknown_is_counted(tmp_path: Path) -> None:
+    rq = store_rq(image(), EXPLICIT)
+    pdus = dialogue([(CT_IMAGE, EXPLICIT)], [(True, rq, 1)])
+    packets = [
+        p
+        for p in segments(pdus)
+        if p.offset >= (len(pdus[0][1]) if p.from_client else len(pdus[1][1]))
+    ]
+    path = tmp_path / "late.pcap"
+    path.write_bytes(pcap([p for p in packets if p.data]))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["decode", str(path), "--json"])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    (record,) = messages(records)
+    assert record["dataset_length"] == len(rq.DataSet.getvalue())
+    assert record["dataset_note"] == (
+        "transfer syntax unknown: the association's negotiation is not in the capture"
+    )
+    assert "dataset" not in record

@@ -63,7 +63,7 @@ def associations(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
                 q["cancelled"] = True
             elif r["Status"] in (0xFF00, 0xFF01):
                 q["matches"] += 1
-                assert r["identifier"], "every pending response carries its match"
+                assert r["dataset"], "every pending response carries its match"
             else:
                 q["final_status"] = r["Status"]
     return dict(found)
@@ -200,7 +200,7 @@ def test_late_start_copy() -> None:
     first = [r for r in records if r.get("assoc") == 1 and r["type"] == "message"]
     assert first
     assert all(r["transfer_syntax"] is None for r in first)
-    notes = {r.get("identifier_note") for r in first if "identifier_note" in r}
+    notes = {r.get("dataset_note") for r in first if "dataset_note" in r}
     assert notes == {"transfer syntax unknown: the association's negotiation is not in the capture"}
     assert [r["Status"] for r in first if r["command"] == "C-FIND-RSP"][-1] == 0x0000
 

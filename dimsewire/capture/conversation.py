@@ -18,20 +18,29 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..association import Association, Side, State
-from ..codec.events import MessageReceived, PDUReceived
+from ..codec.events import (
+    DataSetFragmentReceived,
+    MessageReceived,
+    MessageStarted,
+    PDUReceived,
+)
 from ..codec.stream import Reassembler
 from ..codec.upper_layer import AssociateAC, AssociateRJ, PDataTF, ReleaseRP
 from ..errors import DecodeError
+from ..primitives import C_STORE, DimsePrimitive
 from .boundary import MAX_CONTROL, MAX_MESSAGE, find_boundary, plausible
+from .datasets import DEFAULT_BULK_THRESHOLD, DataSetScanner, SeenDataSet, decode_data_set
 from .packets import ACK, FIN, RST, SYN, CaptureError, Segment
 from .records import (
     Record,
     association_record,
     connection_end_record,
+    data_set,
     message_record,
     pdu_record,
     problem_record,
     record_head,
+    transfer_syntax_note,
 )
 from .tcp import Gap, HalfStream
 
@@ -54,6 +63,25 @@ class Counts:
         return self.framed + self.skipped + self.lost + self.left
 
 
+def _streamed(prim: DimsePrimitive) -> bool:
+    """The messages whose data set comes in fragments: C-STORE's, whatever its size."""
+    return isinstance(prim, C_STORE)
+
+
+@dataclass
+class _Streaming:
+    """A C-STORE data set on its way: scanned for the record, counted."""
+
+    scanner: DataSetScanner | None
+    note: str | None
+    length: int = 0
+
+    def feed(self, data: memoryview) -> None:
+        self.length += len(data)
+        if self.scanner is not None:
+            self.scanner.feed(data)
+
+
 @dataclass
 class _Direction:
     """One side's byte stream: reassembly to events, resynchronised after damage."""
@@ -68,6 +96,7 @@ class _Direction:
     eof: bool = False
     pdata_events: bool = False
     base: int = 0  # stream offset of the reassembler's offset 0
+    streaming: _Streaming | None = None  # the streamed data set in progress
     reassembler: Reassembler = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,7 +109,9 @@ class _Direction:
             max_message_size=MAX_MESSAGE,
             max_control_pdu_length=MAX_CONTROL,
             pdata_events=self.pdata_events,
+            stream_data_sets=_streamed,
         )
+        self.streaming = None  # a data set in progress is lost with the old framing
         self.base = self.start
         if self.buffer:
             self.reassembler.receive_data(bytes(self.buffer))
@@ -114,11 +145,26 @@ class CaptureDecoder:
         starts with an A-ASSOCIATE-RQ.
     pdus : bool
         Also give a ``pdu`` record for every PDU, with its PDV items.
+    data_sets : bool
+        Decode C-STORE data sets for the records (else they are only counted); the
+        other messages' data sets are always decoded.
+    bulk_threshold : int or None
+        Binary values longer than this many bytes are not inlined in the records (their
+        length is shown instead); None inlines every value.
     """
 
-    def __init__(self, ports: Iterable[int] = DEFAULT_PORTS, *, pdus: bool = False) -> None:
+    def __init__(
+        self,
+        ports: Iterable[int] = DEFAULT_PORTS,
+        *,
+        pdus: bool = False,
+        data_sets: bool = True,
+        bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
+    ) -> None:
         self.ports = set(ports)
         self.pdus = pdus
+        self.data_sets = data_sets
+        self.bulk_threshold = bulk_threshold
         self._connections: dict[frozenset[tuple[str, int]], _Connection | None] = {}
         self._syn: dict[frozenset[tuple[str, int]], tuple[str, int]] = {}
         self._isn: dict[tuple[frozenset[tuple[str, int]], tuple[str, int]], int] = {}
@@ -335,10 +381,49 @@ class CaptureDecoder:
                     records.append(pdu_record(head, d.base + event.offset, event))
                 if not isinstance(event.pdu, PDataTF):
                     records += self._pdu(conn, d, event, seg)
-            elif isinstance(event, MessageReceived):
-                head = record_head(conn.index, "message", self._sender(conn, d, event), seg)
-                head["offset"] = d.base + event.offset
-                records.append(message_record(head, event, conn.association))
+            elif isinstance(event, DataSetFragmentReceived):
+                if d.streaming is not None:
+                    d.streaming.feed(event.data)
+            elif isinstance(event, MessageStarted):
+                d.streaming = self._start_streaming(conn, event)
+            else:
+                records.append(self._message(conn, d, event, seg))
+
+    def _start_streaming(self, conn: _Connection, event: MessageStarted) -> _Streaming:
+        ctx = conn.association.contexts.get(event.context_id)
+        if ctx is None:
+            return _Streaming(None, transfer_syntax_note(conn.association, event.context_id))
+        if not self.data_sets:
+            return _Streaming(None, None)
+        try:
+            scanner = DataSetScanner(ctx.transfer_syntax, self.bulk_threshold)
+        except ValueError as err:
+            return _Streaming(None, str(err))
+        return _Streaming(scanner, None)
+
+    def _message(
+        self, conn: _Connection, d: _Direction, event: MessageReceived, seg: Segment | None
+    ) -> Record:
+        head = record_head(conn.index, "message", self._sender(conn, d, event), seg)
+        head["offset"] = d.base + event.offset
+        ctx = conn.association.contexts.get(event.context_id)
+        syntax = None if ctx is None else ctx.transfer_syntax
+        seen: SeenDataSet | None = None
+        if event.streamed:
+            streaming, d.streaming = d.streaming, None
+            if streaming is not None:
+                seen = SeenDataSet(streaming.length, None, streaming.note)
+                if streaming.scanner is not None:
+                    seen.shown = streaming.scanner.decoded()
+        else:
+            data = data_set(event.primitive)
+            if data is not None:
+                seen = SeenDataSet(len(data))
+                if syntax is None:
+                    seen.note = transfer_syntax_note(conn.association, event.context_id)
+                elif self.data_sets or not isinstance(event.primitive, C_STORE):
+                    seen.shown = decode_data_set(data, syntax, self.bulk_threshold)
+        return message_record(head, event, syntax, seen)
 
     def _consume(self, d: _Direction) -> None:
         """Drop from the buffer what the reassembler has framed."""

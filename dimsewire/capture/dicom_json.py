@@ -6,22 +6,33 @@ walks the common case itself (PS3.5 7.1 element headers, text, numbers, sequence
 gives exactly the dict pydicom gives, or, at the first thing it is not sure to render as
 pydicom does (a private or ambiguous tag, text outside ASCII, a deflated data set, any
 structural fault), hands the whole data set to :func:`~dimsewire.decode_identifier` and
-pydicom. ``tests/test_dicom_json.py`` checks the two agree.
+pydicom. ``tests/test_dicom_json.py`` checks the two agree. A value pydicom's validators
+would warn about (a bad UID, a too-long LO) also goes to pydicom, so that the warning is
+never lost.
+
+:func:`identifier_json` fails on such a warning (as :func:`~dimsewire.decode_identifier`
+does); :func:`data_set_json`, for ``dimsewire decode``, shows the data set and returns
+the warnings beside it.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import struct
+import warnings
+import zlib
 from functools import lru_cache
 from typing import Any
 
 from pydicom.datadict import dictionary_VR
+from pydicom.filereader import read_dataset
+from pydicom.valuerep import VALIDATORS
 
-from ..codec.identifier import _syntax, decode_identifier
+from ..codec.identifier import DEFAULT_MAX_INFLATED, _syntax, _Walk, decode_identifier
 from ..errors import IdentifierError
 
-__all__ = ["identifier_json"]
+__all__ = ["data_set_json", "identifier_json"]
 
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -51,13 +62,24 @@ def _vr_of(tag: int) -> str:
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\x00"
 
 
+def _valid(vr: str, parts: list[str]) -> list[str]:
+    """`parts`, if pydicom's validator of `vr` passes each; else pydicom must read them
+    (and warn)."""
+    validator = VALIDATORS.get(vr)
+    if validator is not None:
+        for part in parts:
+            if not validator(vr, part)[0]:  # type: ignore[no-untyped-call]
+                raise _UnsureError
+    return parts
+
+
 def _components(vr: str, raw: bytes) -> list[Any]:
     if raw.translate(None, _PRINTABLE):  # anything but printable ASCII (and NUL padding)
         raise _UnsureError
     text = raw.decode("ascii")
     if vr in _ONE_VALUE:
         value = text.rstrip(" \x00")
-        return [value] if value else []
+        return _valid(vr, [value]) if value else []
     if "\\" in text:
         parts = [part.rstrip(" \x00") for part in text.split("\\")]
         if any(not part or part[0] == " " or "\x00" in part for part in parts):
@@ -69,6 +91,7 @@ def _components(vr: str, raw: bytes) -> list[Any]:
         if part[0] == " " or "\x00" in part:
             raise _UnsureError
         parts = [part]
+    _valid(vr, parts)
     if vr == "PN":
         if any("=" in part for part in parts):
             raise _UnsureError
@@ -219,3 +242,56 @@ def identifier_json(data: bytes, transfer_syntax: str) -> dict[str, Any]:
         raise IdentifierError(
             f"pydicom cannot write it in the JSON model: {type(err).__name__}: {err}"
         ) from err
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(-15)
+    try:
+        inflated = inflater.decompress(data, DEFAULT_MAX_INFLATED)
+    except zlib.error as err:
+        raise IdentifierError(f"deflate stream is corrupt: {err}") from err
+    if not inflater.eof:
+        raise IdentifierError("deflate stream ends early, or inflates to too much")
+    return inflated
+
+
+def data_set_json(data: bytes, transfer_syntax: str) -> tuple[dict[str, Any], list[str]]:
+    """The data set `data` in the DICOM JSON model, and what pydicom warned about it.
+
+    As :func:`identifier_json`, but a value pydicom reads only with a warning (a bad
+    UID, a value too long for its VR) is shown as pydicom reads it, the warning
+    returned instead of raised.
+
+    Raises
+    ------
+    IdentifierError
+        The bytes are not a data set (a length past its bounds, PS3.5 7.1, 7.5), or
+        pydicom cannot read or write them.
+    """
+    implicit, little, deflated = _syntax(transfer_syntax)
+    raw = _inflate(data) if deflated else data
+    try:
+        walker = _Walker(raw, implicit, little)
+        result, end = walker.data_set(0, len(raw), 0)
+        if end == len(raw):
+            return result, []
+    except (_UnsureError, struct.error, UnicodeDecodeError, ValueError, OverflowError):
+        pass
+    if not raw:
+        raise IdentifierError("empty data set")
+    _Walk(raw, little).data_set(0, len(raw), implicit, False, 0)  # every length fits
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # a tag newer than pydicom's dictionary (implicit VR) is kept, as UN bytes
+        warnings.filterwarnings("ignore", "VR lookup failed", UserWarning)
+        try:
+            dataset = read_dataset(io.BytesIO(raw), implicit, little)
+            shown = dataset.to_json_dict()
+        except Exception as err:  # pydicom raises many types (KeyError, IndexError, ...)
+            raise IdentifierError(f"pydicom cannot read it: {type(err).__name__}: {err}") from err
+    said: list[str] = []
+    for warning in caught:
+        text = f"pydicom: {warning.message}"
+        if text not in said:
+            said.append(text)
+    return shown, said

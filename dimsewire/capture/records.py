@@ -27,7 +27,7 @@ from ..codec.upper_layer import (
     AssociateRQ,
     PDataTF,
 )
-from ..errors import DecodeError, Deviation
+from ..errors import Deviation
 from ..primitives import (
     DimsePrimitive,
     OtherCommand,
@@ -35,7 +35,7 @@ from ..primitives import (
     general_status,
     status_info,
 )
-from .dicom_json import identifier_json
+from .datasets import SeenDataSet
 from .packets import Segment
 
 __all__ = [
@@ -43,11 +43,13 @@ __all__ = [
     "association_record",
     "connection_end_record",
     "data_set",
+    "data_set_parameter",
     "message_fields",
     "message_record",
     "pdu_record",
     "problem_record",
     "record_head",
+    "transfer_syntax_note",
     "uid_name",
     "user_information_fields",
 ]
@@ -74,6 +76,22 @@ def data_set(prim: DimsePrimitive) -> bytes | None:
         if data is None:
             data = prim.extra_data_set
     return None if data is None else bytes(data.getvalue())
+
+
+def data_set_parameter(prim: DimsePrimitive) -> str:
+    """The name of the message's data set parameter (PS3.7 9.1, 10.1): ``Identifier``,
+    ``DataSet``, ``AttributeList``, ...; ``DataSet`` for one the message should not have."""
+    if isinstance(prim, OtherCommand):
+        return "DataSet"
+    name = prim.RESPONSE_DATA_SET if prim.is_response else prim.REQUEST_DATA_SET
+    return name or "DataSet"
+
+
+def transfer_syntax_note(association: Association, context_id: int) -> str:
+    """Why a context's transfer syntax is unknown."""
+    if association.request is None:
+        return "transfer syntax unknown: the association's negotiation is not in the capture"
+    return f"presentation context {context_id} was not accepted"
 
 
 def user_information_fields(info: UserInformation) -> Record:
@@ -282,35 +300,35 @@ def association_record(
     return head
 
 
-def message_record(head: Record, event: MessageReceived, association: Association) -> Record:
-    """A ``message`` record: the command's fields and the Identifier as DICOM JSON,
-    decoded in the transfer syntax the association negotiated for its context."""
+def message_record(
+    head: Record,
+    event: MessageReceived,
+    transfer_syntax: str | None,
+    seen: SeenDataSet | None,
+) -> Record:
+    """A ``message`` record: the command's fields, then its data set (if it has one):
+    which parameter it is, its length as it travelled, and what was decoded of it."""
     prim = event.primitive
     head["context_id"] = event.context_id
     head.update(message_fields(prim))
-    ctx = association.contexts.get(event.context_id)
-    data = data_set(prim)
-    if ctx is None:
-        head["transfer_syntax"] = None
-        if data is not None:
-            head["identifier"] = None
-            head["identifier_note"] = (
-                "transfer syntax unknown: the association's negotiation is not in the capture"
-                if association.request is None
-                else f"presentation context {event.context_id} was not accepted"
-            )
-            head["identifier_length"] = len(data)
-    else:
-        head["transfer_syntax"] = ctx.transfer_syntax
-        if data is not None:
-            try:
-                head["identifier"] = identifier_json(data, ctx.transfer_syntax)
-                head["_identifier"] = (data, ctx.transfer_syntax)  # for text output
-            except (DecodeError, ValueError, TypeError) as err:
-                head["identifier"] = None
-                head["identifier_note"] = f"does not decode: {err}"
-    if prim.deviations:
-        head["deviations"] = [str(dev) for dev in prim.deviations]
+    head["transfer_syntax"] = transfer_syntax
+    deviations = [str(dev) for dev in prim.deviations]
+    if seen is not None:
+        head["dataset_parameter"] = data_set_parameter(prim)
+        head["dataset_length"] = seen.length
+        shown = seen.shown
+        if shown is not None:
+            head["dataset"] = shown.json
+            note = shown.note
+            deviations += [f"data set: {text}" for text in shown.warnings]
+        else:
+            note = seen.note
+        if note is not None:
+            head["dataset_note"] = note
+        if seen.exported is not None:
+            head["exported_file"] = seen.exported
+    if deviations:
+        head["deviations"] = deviations
     return head
 
 

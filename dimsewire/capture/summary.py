@@ -59,7 +59,7 @@ class Summary:
             return
         command, assoc, time = record["command"], record["assoc"], record.get("time")
         if command == "C-FIND-RQ" and "MessageID" in record:
-            level, keys = _keys(record.get("identifier"))
+            level, keys = _keys(record.get("dataset"))
             self.queries[(assoc, record["MessageID"])] = _Query(
                 assoc,
                 record["MessageID"],
