@@ -30,10 +30,21 @@ from dimsewire import (
     DimsePrimitive,
     encode_identifier,
 )
-from dimsewire.capture import datasets
 from dimsewire.association import answer_contexts
+from dimsewire.capture import datasets
 from dimsewire.cli import main
-from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq
+from dimsewire.pdus import (
+    AsyncOperationsWindow,
+    ReleaseRP,
+    ReleaseRQ,
+    RoleSelection,
+    SOPClassCommonExtendedNegotiation,
+    SOPClassExtendedNegotiation,
+    UserIdentityAC,
+    UserIdentityRQ,
+    associate_ac,
+    associate_rq,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -54,6 +65,7 @@ def dialogue(
     steps: Sequence[Step],
     *,
     extra: Sequence[Any] = (),
+    ac_extra: Sequence[Any] = (),
     calling: str = "SCU",
     called: str = "SCP",
 ) -> list[tuple[bool, bytes]]:
@@ -81,6 +93,7 @@ def dialogue(
         answer_contexts(rq, supported),
         max_length=16382,
         implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+        extra=ac_extra,
     )
     out.append((False, scp.send_pdu(ac)))
     scu.association.observe(ac, "acceptor")
@@ -425,3 +438,86 @@ def test_a_store_whose_transfer_syntax_is_unknown_is_counted(tmp_path: Path) -> 
         "transfer syntax unknown: the association's negotiation is not in the capture"
     )
     assert "dataset" not in record
+
+
+# --- negotiation items ----------------------------------------------------------------------
+
+
+def test_negotiation_items_are_shown_without_secrets(tmp_path: Path) -> None:
+    rq_items = [
+        AsyncOperationsWindow(2, 1),
+        RoleSelection(CT_IMAGE, 0, 1),
+        RoleSelection(MPPS, 1, 0),
+        SOPClassExtendedNegotiation(PATIENT_ROOT_GET, b"\x01\x01"),
+        SOPClassCommonExtendedNegotiation(CT_IMAGE, "1.2.840.10008.4.2", ("1.2.3",)),
+        UserIdentityRQ(2, True, b"alice", b"s3cret-passcode"),
+    ]
+    ac_items = [RoleSelection(CT_IMAGE, 0, 1), UserIdentityAC(b"server-ticket")]
+    pdus = dialogue(
+        [(PATIENT_ROOT_GET, IMPLICIT), (CT_IMAGE, IMPLICIT)], [], extra=rq_items, ac_extra=ac_items
+    )
+    records = decode(tmp_path, pdus)
+    rq, ac = records[0], records[1]
+    assert rq["async_operations_window"] == {"invoked": 2, "performed": 1}
+    assert rq["role_selections"] == [
+        {
+            "sop_class_uid": CT_IMAGE,
+            "sop_class_name": "CT Image Storage",
+            "scu_role": 0,
+            "scp_role": 1,
+        },
+        {
+            "sop_class_uid": MPPS,
+            "sop_class_name": "Modality Performed Procedure Step SOP Class",
+            "scu_role": 1,
+            "scp_role": 0,
+        },
+    ]
+    assert rq["extended_negotiation"] == [
+        {
+            "sop_class_uid": PATIENT_ROOT_GET,
+            "sop_class_name": "Patient Root Query/Retrieve Information Model - GET",
+            "application_information": "0101",
+        }
+    ]
+    assert rq["common_extended_negotiation"][0]["service_class_uid"] == "1.2.840.10008.4.2"
+    assert rq["common_extended_negotiation"][0]["related_general_sop_classes"] == ["1.2.3"]
+    assert rq["user_identity"] == {
+        "type": 2,
+        "type_name": "Username and passcode",
+        "positive_response_requested": True,
+        "username": "alice",
+        "passcode_length": 15,
+    }
+    assert ac["role_selections"][0]["scp_role"] == 1
+    assert ac["user_identity"] == {"server_response_length": 13}
+    shown = text(tmp_path, pdus)
+    assert (
+        "role selection: CT Image Storage (1.2.840.10008.5.1.4.1.1.2): SCU role 0, SCP role 1"
+        in shown
+    )
+    assert (
+        "user identity: Username and passcode (type 2), username 'alice', passcode of 15 bytes"
+        in shown
+    )
+    assert "user identity: server response of 13 bytes" in shown
+    for output in (json.dumps(records), shown, text(tmp_path, pdus, "--pdus")):
+        assert "s3cret" not in output
+        assert "server-ticket" not in output
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [(3, "Kerberos Service ticket"), (4, "SAML Assertion"), (5, "JSON Web Token (JWT)")],
+)
+def test_tokens_are_shown_by_length_only(tmp_path: Path, kind: int, name: str) -> None:
+    token = b"eyJhbGciOiJIUzI1NiJ9.secret-token"
+    pdus = dialogue([(VERIFICATION, IMPLICIT)], [], extra=[UserIdentityRQ(kind, False, token)])
+    records = decode(tmp_path, pdus)
+    assert records[0]["user_identity"] == {
+        "type": kind,
+        "type_name": name,
+        "positive_response_requested": False,
+        "primary_field_length": len(token),
+    }
+    assert "secret-token" not in json.dumps(records) + text(tmp_path, pdus)

@@ -17,7 +17,14 @@ from pydicom.uid import UID
 from ..association import Association, Side
 from ..codec.command_dictionary import COMMAND_ELEMENTS, command_name
 from ..codec.events import MessageReceived, PDUReceived
-from ..codec.item_objects import UserInformation
+from ..codec.item_objects import (
+    SOPClassCommonExtendedNegotiation,
+    SOPClassExtendedNegotiation,
+    UnknownItem,
+    UserIdentityAC,
+    UserIdentityRQ,
+    UserInformation,
+)
 from ..codec.tags import tag_json
 from ..codec.upper_layer import (
     PDU,
@@ -94,13 +101,86 @@ def transfer_syntax_note(association: Association, context_id: int) -> str:
     return f"presentation context {context_id} was not accepted"
 
 
+def _user_identity(item: UserIdentityRQ | UserIdentityAC) -> Record:
+    """A User Identity sub-item without a secret in clear (PS3.7 D.3.3.7): a username is
+    shown, a passcode, Kerberos ticket, SAML assertion, JWT or server response by length."""
+    if isinstance(item, UserIdentityAC):
+        return {"server_response_length": len(item.server_response)}
+    fields: Record = {
+        "type": item.identity_type,
+        "type_name": item.identity_type_name,
+        "positive_response_requested": item.positive_response_requested,
+    }
+    if item.identity_type in (1, 2):  # Username, Username and passcode
+        fields["username"] = item.primary_field.decode("utf-8", "replace")
+    else:
+        fields["primary_field_length"] = len(item.primary_field)
+    if item.identity_type == 2:
+        fields["passcode_length"] = len(item.secondary_field)
+    return fields
+
+
 def user_information_fields(info: UserInformation) -> Record:
-    """The User Information sub-items a record shows (PS3.8 D.1, PS3.7 D.3.3.2)."""
-    return {
+    """The User Information sub-items a record shows (PS3.8 D.1, PS3.7 D.3.3): maximum
+    length, implementation, and those present of asynchronous operations window, role
+    selection, SOP class (common) extended negotiation, user identity, unknown sub-items."""
+    fields: Record = {
         "max_pdu_length": info.max_length,
         "implementation_class_uid": info.implementation_class_uid,
         "implementation_version_name": info.implementation_version_name,
     }
+    window = info.async_operations_window
+    if window is not None:
+        fields["async_operations_window"] = {
+            "invoked": window.invoked,
+            "performed": window.performed,
+        }
+    roles = [
+        {
+            "sop_class_uid": item.sop_class_uid,
+            "sop_class_name": uid_name(item.sop_class_uid),
+            "scu_role": item.scu_role,
+            "scp_role": item.scp_role,
+        }
+        for item in info.role_selections
+    ]
+    if roles:
+        fields["role_selections"] = roles
+    extended = [
+        {
+            "sop_class_uid": item.sop_class_uid,
+            "sop_class_name": uid_name(item.sop_class_uid),
+            "application_information": item.application_information.hex(),
+        }
+        for item in info.sub_items
+        if isinstance(item, SOPClassExtendedNegotiation)
+    ]
+    if extended:
+        fields["extended_negotiation"] = extended
+    common = [
+        {
+            "sop_class_uid": item.sop_class_uid,
+            "sop_class_name": uid_name(item.sop_class_uid),
+            "service_class_uid": item.service_class_uid,
+            "service_class_name": uid_name(item.service_class_uid),
+            "related_general_sop_classes": list(item.related_general_sop_classes),
+        }
+        for item in info.sub_items
+        if isinstance(item, SOPClassCommonExtendedNegotiation)
+    ]
+    if common:
+        fields["common_extended_negotiation"] = common
+    identity = info.user_identity
+    if identity is not None:
+        fields["user_identity"] = _user_identity(identity)
+    unknown = [
+        {"item_type": item.item_type, "length": len(item.raw) - 4}
+        for item in info.sub_items
+        if isinstance(item, UnknownItem)
+    ]
+    if unknown:
+        fields["unknown_sub_items"] = unknown
+    return fields
 
 
 #: UIDs whose name a record shows beside them, under the keyword with "Name" for "UID".

@@ -31,6 +31,7 @@ class TextWriter:
 
 
 _ARROWS = {"requestor": "->", "acceptor": "<-"}
+_PAD = " " * 14  # where the lines under a record's first line start
 
 
 def _when(record: Record, writer: TextWriter) -> str:
@@ -100,6 +101,7 @@ def text(record: Record, writer: TextWriter) -> str:
             lines.append(f"{'':14}context {ctx['id']}: {result}")
     if kind in ("a-associate-rq", "a-associate-ac"):
         lines += [f"{'':14}deviation: {text}" for text in record.get("deviations", [])]
+        lines += _negotiation_text(record)
         limit = record["max_pdu_length"]
         lines.append(
             f"{'':14}max PDU length {limit if limit else 'unlimited'}; implementation "
@@ -160,6 +162,54 @@ def _element_text(record: Record, key: str) -> str:
     return str(value)
 
 
+def _negotiation_text(record: Record) -> list[str]:
+    """The User Information sub-items beyond maximum length and implementation."""
+    lines = []
+    window = record.get("async_operations_window")
+    if window is not None:
+        lines.append(
+            f"{_PAD}asynchronous operations window: {window['invoked']} invoked, "
+            f"{window['performed']} performed"
+        )
+    for role in record.get("role_selections", []):
+        lines.append(
+            f"{_PAD}role selection: {_name(role['sop_class_uid'], role['sop_class_name'])}: "
+            f"SCU role {role['scu_role']}, SCP role {role['scp_role']}"
+        )
+    for item in record.get("extended_negotiation", []):
+        lines.append(
+            f"{_PAD}extended negotiation: {_name(item['sop_class_uid'], item['sop_class_name'])}"
+            f": {item['application_information'] or '(empty)'}"
+        )
+    for item in record.get("common_extended_negotiation", []):
+        related = ", ".join(item["related_general_sop_classes"]) or "none"
+        lines.append(
+            f"{_PAD}common extended negotiation: "
+            f"{_name(item['sop_class_uid'], item['sop_class_name'])}; service class "
+            f"{_name(item['service_class_uid'], item['service_class_name'])}; "
+            f"related general SOP classes: {related}"
+        )
+    identity = record.get("user_identity")
+    if identity is not None:
+        if "server_response_length" in identity:
+            shown = f"server response of {identity['server_response_length']} bytes"
+        else:
+            shown = f"{identity['type_name']} (type {identity['type']})"
+            if "username" in identity:
+                shown += f", username {identity['username']!r}"
+            else:
+                shown += f", {identity['primary_field_length']} bytes"
+            if "passcode_length" in identity:
+                shown += f", passcode of {identity['passcode_length']} bytes"
+            if identity["positive_response_requested"]:
+                shown += ", positive response requested"
+        lines.append(f"{_PAD}user identity: {shown}")
+    for item in record.get("unknown_sub_items", []):
+        kind = f"0x{item['item_type']:02X}"
+        lines.append(f"{_PAD}unknown sub-item type {kind}, {item['length']} bytes")
+    return lines
+
+
 def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
     lines = [f"{head} {arrow} {record['command']}  ctx {record['context_id']}{frame}"]
     lines += [
@@ -176,8 +226,6 @@ def _message_text(record: Record, head: str, arrow: str, frame: str) -> str:
 
 
 # --- data sets ------------------------------------------------------------------------------
-
-_PAD = " " * 14
 
 
 @lru_cache(maxsize=4096)
