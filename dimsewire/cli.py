@@ -57,9 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument(
         "--inline-bulk", action="store_true", help="inline every value, however long"
     )
-    output = decode.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="JSON Lines (schema in the README)")
-    output.add_argument("--summary", action="store_true", help="one line per C-FIND query")
+    decode.add_argument("--json", action="store_true", help="JSON Lines (schema in the README)")
+    decode.add_argument(
+        "--summary",
+        action="store_true",
+        help="one line per operation of every service, per association (with --json: "
+        "JSON Lines of the associations and operations)",
+    )
     return parser
 
 
@@ -137,7 +141,10 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
 
 
 def _finish(decoder: CaptureDecoder, write: _Writer, out: TextIO, args: argparse.Namespace) -> int:
-    if args.summary:
+    if args.summary and args.json:
+        for record in write.summary.records():
+            out.write(json.dumps(record, default=str) + "\n")
+    elif args.summary:
         write.summary.print(out)
     return 1 if decoder.problems else 0
 
@@ -151,7 +158,7 @@ class _Writer:
     def __call__(self, record: Record) -> None:
         if self.args.summary:
             self.summary.add(record)
-            if record["type"] == "problem":
+            if record["type"] == "problem" and not self.args.json:
                 self.text.write(record)
         elif self.args.json:
             public = {k: v for k, v in record.items() if not k.startswith("_")}

@@ -316,18 +316,28 @@ def test_summary_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path = tmp_path / "c.pcap"
     path.write_bytes(pcap(segments(conversation(matches=4, cancel_after=2))))
     assert main(["decode", str(path), "--summary"]) == 0
-    line = capsys.readouterr().out.strip()
-    assert line.startswith(
-        "#1 C-FIND 5: Patient Root Query/Retrieve Information Model - FIND; level PATIENT; "
-        "keys PatientName=DOE^*, PatientID; 2 matches; final status 0xFE00; first response "
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("#1 FINDSCU (10.0.0.1:40001, ")
+    assert " -> FINDSCP (10.0.0.2:11112, " in lines[0]
+    assert lines[0].endswith(": released after 13.0 ms")
+    assert lines[1] == (
+        "    accepted: Patient Root Query/Retrieve Information Model - FIND: "
+        "Implicit VR Little Endian"
     )
-    assert line.endswith("; cancelled")
+    assert lines[2].startswith(
+        "    #1 C-FIND 5: Patient Root Query/Retrieve Information Model - FIND; level PATIENT; "
+        "keys PatientName=DOE^*, PatientID; 2 matches; status 0xFE00 Cancel; first response "
+    )
+    assert lines[2].endswith("; cancelled after 5.0 ms")
+    assert lines[3] == "    totals: 1 C-FIND, 0 failed, 0 problems"
     assert main(["decode", str(path)]) == 0
     text = capsys.readouterr().out
     assert "-> C-CANCEL-RQ  ctx 1  [frame " in text
     assert "\n              MessageIDBeingRespondedTo: 5\n" in text
     assert "Status: 0xFE00 Cancel: Matching terminated due to Cancel request\n" in text
-    assert "\n                (0010,0020) Patient ID                         LO: 'PID0001'\n" in text
+    assert (
+        "\n                (0010,0020) Patient ID                         LO: 'PID0001'\n" in text
+    )
 
 
 def test_a_bad_uid_from_a_peer_is_shown_without_a_warning(tmp_path: Path) -> None:
@@ -406,7 +416,7 @@ def test_standard_input(tmp_path: Path) -> None:
             timeout=60,
         )
     assert done.returncode == 0, done.stderr
-    assert "3 matches; final status 0x0000" in done.stdout
+    assert "3 matches; status 0x0000 Success" in done.stdout
 
 
 def test_other_commands_are_shown_by_name_with_their_elements(tmp_path: Path) -> None:

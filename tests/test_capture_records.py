@@ -12,19 +12,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import dpkt
 import pytest
-from pcapgen import pcap, segments
+from pcapgen import Packet, frame, pcap, segments
 from pydicom import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from wire import command_set, element, pdata, pdv, us
 
 from dimsewire import (
+    C_CANCEL,
     C_ECHO,
     C_GET,
     C_MOVE,
     C_STORE,
     IMPLEMENTATION_CLASS_UID,
+    N_ACTION,
     N_CREATE,
+    N_EVENT_REPORT,
     N_GET,
     AssociationEndpoint,
     DimsePrimitive,
@@ -521,3 +525,262 @@ def test_tokens_are_shown_by_length_only(tmp_path: Path, kind: int, name: str) -
         "primary_field_length": len(token),
     }
     assert "secret-token" not in json.dumps(records) + text(tmp_path, pdus)
+
+
+# --- the summary ----------------------------------------------------------------------------
+
+STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
+COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"
+
+
+def multi(
+    tmp_path: Path, streams: list[tuple[list[Packet], tuple[str, int], tuple[str, int]]]
+) -> Path:
+    """A capture of several connections, their packets in the order given (a list of
+    (packets, client, server) per connection, each list possibly cut in pieces)."""
+    blob = io.BytesIO()
+    writer = dpkt.pcap.Writer(blob, linktype=1, snaplen=262144)
+    time = 1_700_000_000.0
+    for packets, client, server in streams:
+        for packet in packets:
+            time += 0.001
+            writer.writepkt(frame(packet, client=client, server=server), ts=time)
+    path = tmp_path / "multi.pcap"
+    path.write_bytes(blob.getvalue())
+    return path
+
+
+def summary(path: Path, *args: str) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["decode", str(path), "--summary", *args])
+    return out.getvalue().splitlines()
+
+
+def move_and_commit(tmp_path: Path) -> Path:
+    """#1 MOVESCU -> QRSCP: C-MOVE 7 to STORESCP (a pending response, then Success), and a
+    storage commitment N-ACTION; #2 QRSCP -> STORESCP: two C-STOREs for the move, while
+    it runs; #3 QRSCP -> MOVESCU: the commitment's N-EVENT-REPORT on a new association."""
+    identifier = encode_identifier(query_dataset(), IMPLICIT)
+    move = prim(
+        C_MOVE,
+        MessageID=7,
+        AffectedSOPClassUID=PATIENT_ROOT_MOVE,
+        MoveDestination="STORESCP",
+        Identifier=identifier,
+    )
+    pending = prim(
+        C_MOVE,
+        MessageIDBeingRespondedTo=7,
+        AffectedSOPClassUID=PATIENT_ROOT_MOVE,
+        Status=0xFF00,
+        NumberOfRemainingSuboperations=1,
+        NumberOfCompletedSuboperations=1,
+        NumberOfFailedSuboperations=0,
+        NumberOfWarningSuboperations=0,
+    )
+    done = prim(
+        C_MOVE,
+        MessageIDBeingRespondedTo=7,
+        AffectedSOPClassUID=PATIENT_ROOT_MOVE,
+        Status=0x0000,
+        NumberOfCompletedSuboperations=2,
+        NumberOfFailedSuboperations=0,
+        NumberOfWarningSuboperations=0,
+    )
+    action = prim(
+        N_ACTION,
+        MessageID=8,
+        RequestedSOPClassUID=STORAGE_COMMITMENT,
+        RequestedSOPInstanceUID=COMMITMENT_INSTANCE,
+        ActionTypeID=1,
+        ActionInformation=encode_identifier(
+            commitment("2.25.777", 2, "ReferencedSOPSequence"), IMPLICIT
+        ),
+    )
+    action_rsp = prim(
+        N_ACTION,
+        MessageIDBeingRespondedTo=8,
+        AffectedSOPClassUID=STORAGE_COMMITMENT,
+        AffectedSOPInstanceUID=COMMITMENT_INSTANCE,
+        ActionTypeID=1,
+        Status=0x0000,
+    )
+    first = dialogue(
+        [(PATIENT_ROOT_MOVE, IMPLICIT), (STORAGE_COMMITMENT, IMPLICIT)],
+        [
+            (True, move, 1),
+            (False, pending, 1),
+            (False, done, 1),
+            (True, action, 3),
+            (False, action_rsp, 3),
+        ],
+        calling="MOVESCU",
+        called="QRSCP",
+    )
+    stores = []
+    for n in (1, 2):
+        rq = store_rq(image(SOPInstanceUID=f"1.2.3.{n}"), EXPLICIT, n)
+        rq.MoveOriginatorApplicationEntityTitle = "MOVESCU"
+        rq.MoveOriginatorMessageID = 7
+        rsp = store_rsp(n)
+        rsp.AffectedSOPInstanceUID = f"1.2.3.{n}"
+        stores += [(True, rq, 1), (False, rsp, 1)]
+    second = dialogue([(CT_IMAGE, EXPLICIT)], stores, calling="QRSCP", called="STORESCP")
+    report = prim(
+        N_EVENT_REPORT,
+        MessageID=1,
+        AffectedSOPClassUID=STORAGE_COMMITMENT,
+        AffectedSOPInstanceUID=COMMITMENT_INSTANCE,
+        EventTypeID=1,
+        EventInformation=encode_identifier(
+            commitment("2.25.777", 2, "ReferencedSOPSequence"), IMPLICIT
+        ),
+    )
+    report_rsp = prim(
+        N_EVENT_REPORT,
+        MessageIDBeingRespondedTo=1,
+        AffectedSOPClassUID=STORAGE_COMMITMENT,
+        AffectedSOPInstanceUID=COMMITMENT_INSTANCE,
+        EventTypeID=1,
+        Status=0x0000,
+    )
+    third = dialogue(
+        [(STORAGE_COMMITMENT, IMPLICIT)],
+        [(True, report, 1), (False, report_rsp, 1)],
+        calling="QRSCP",
+        called="MOVESCU",
+    )
+    one, two, three = segments(first), segments(second), segments(third)
+    # the move's responses come after the stores
+    cut = next(
+        i
+        for i, p in enumerate(one)
+        if p.data and not p.from_client and p.offset >= len(first[1][1])
+    )
+    return multi(
+        tmp_path,
+        [
+            (one[:cut], ("10.0.0.1", 40001), ("10.0.0.2", 11112)),
+            (two, ("10.0.0.2", 40002), ("10.0.0.3", 104)),
+            (one[cut:], ("10.0.0.1", 40001), ("10.0.0.2", 11112)),
+            (three, ("10.0.0.2", 40003), ("10.0.0.1", 104)),
+        ],
+    )
+
+
+def query_dataset() -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.StudyInstanceUID = "1.2.3"
+    return ds
+
+
+def commitment(uid: str, count: int, sequence: str) -> Dataset:
+    ds = Dataset()
+    ds.TransactionUID = uid
+    items = []
+    for n in range(count):
+        item = Dataset()
+        item.ReferencedSOPClassUID = CT_IMAGE
+        item.ReferencedSOPInstanceUID = f"1.2.3.{n + 1}"
+        items.append(item)
+    setattr(ds, sequence, DicomSequence(items))
+    return ds
+
+
+def test_summary_links_a_move_to_its_stores_and_a_commitment_to_its_report(tmp_path: Path) -> None:
+    path = move_and_commit(tmp_path)
+    lines = summary(path)
+    move = next(line for line in lines if "#1 C-MOVE 7" in line)
+    assert "to STORESCP; level STUDY; keys StudyInstanceUID=1.2.3; " in move
+    assert "sub-operations (remaining/completed/failed/warning) 1/1/0/0; " in move
+    assert "final status 0x0000 Success (?/2/0/0)" in move
+    assert move.endswith("; 2 C-STORE sub-operations on #2 (2 Success)")
+    store = next(line for line in lines if "#2 C-STORE 1" in line)
+    assert "CT Image Storage, 1.2.3.1; " in store
+    assert "bytes; status 0x0000 Success; " in store
+    assert store.endswith("; sub-operation of #1 C-MOVE 7")
+    action = next(line for line in lines if "#1 N-ACTION 8" in line)
+    assert "action type 1 (Request Storage Commitment)" in action
+    assert "; transaction 2.25.777, 2 instances; reported by #3 N-EVENT-REPORT 1 after " in action
+    report = next(line for line in lines if line.startswith("    #3 N-EVENT-REPORT 1:"))
+    assert "event type 1 (Storage Commitment Request Successful)" in report
+    assert report.endswith("; transaction 2.25.777: 2 committed, 0 failed; answers #1 N-ACTION 8")
+    head = next(line for line in lines if line.startswith("#2 "))
+    assert head.startswith(f"#2 QRSCP (10.0.0.2:40002, TESTSCU, {IMPLEMENTATION_CLASS_UID})")
+    assert " -> STORESCP (10.0.0.3:104, " in head
+    assert "    accepted: CT Image Storage: Explicit VR Little Endian" in lines
+    totals = [line for line in lines if line.startswith("    totals")]
+    assert totals[1].startswith("    totals: 2 C-STORE, 0 failed, ")
+    assert " bytes stored, 0 problems" in totals[1]
+    # the same as JSON Lines
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["decode", str(path), "--summary", "--json"])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assocs = [r for r in records if r["type"] == "association"]
+    assert [(a["calling_ae"], a["called_ae"]) for a in assocs] == [
+        ("MOVESCU", "QRSCP"),
+        ("QRSCP", "STORESCP"),
+        ("QRSCP", "MOVESCU"),
+    ]
+    assert assocs[0]["requestor_implementation_version_name"] == "TESTSCU"
+    assert assocs[1]["operations"] == {"C-STORE": 2}
+    ops = [r for r in records if r["type"] == "operation"]
+    move_op = next(o for o in ops if o["service"] == "C-MOVE")
+    assert move_op["stores"] == [
+        {"assoc": 2, "MessageID": 1, "status": 0},
+        {"assoc": 2, "MessageID": 2, "status": 0},
+    ]
+    assert move_op["sub_operations"] == [[1, 1, 0, 0]]
+    report_op = next(o for o in ops if o["service"] == "N-EVENT-REPORT")
+    assert report_op["linked"] == {"assoc": 1, "service": "N-ACTION", "MessageID": 8}
+
+
+def test_summary_of_a_get_and_an_echo(tmp_path: Path) -> None:
+    get = prim(
+        C_GET,
+        MessageID=3,
+        AffectedSOPClassUID=PATIENT_ROOT_GET,
+        Identifier=encode_identifier(query_dataset(), IMPLICIT),
+    )
+    store = store_rq(image(), EXPLICIT, 1)
+    final = prim(
+        C_GET,
+        MessageIDBeingRespondedTo=3,
+        AffectedSOPClassUID=PATIENT_ROOT_GET,
+        Status=0xFE00,
+        NumberOfRemainingSuboperations=3,
+        NumberOfCompletedSuboperations=1,
+        NumberOfFailedSuboperations=0,
+        NumberOfWarningSuboperations=0,
+    )
+    cancel = prim(C_CANCEL, MessageIDBeingRespondedTo=3)
+    echo = prim(C_ECHO, MessageID=4, AffectedSOPClassUID=VERIFICATION)
+    echo_rsp = prim(C_ECHO, MessageIDBeingRespondedTo=4, AffectedSOPClassUID=VERIFICATION, Status=0)
+    pdus = dialogue(
+        [(PATIENT_ROOT_GET, IMPLICIT), (CT_IMAGE, EXPLICIT), (VERIFICATION, IMPLICIT)],
+        [
+            (True, get, 1),
+            (False, store, 3),
+            (True, store_rsp(1), 3),
+            (True, cancel, 1),
+            (False, final, 1),
+            (True, echo, 5),
+            (False, echo_rsp, 5),
+        ],
+        extra=[RoleSelection(CT_IMAGE, 0, 1)],
+        ac_extra=[RoleSelection(CT_IMAGE, 0, 1)],
+    )
+    path = tmp_path / "get.pcap"
+    path.write_bytes(pcap(segments(pdus)))
+    lines = summary(path)
+    get_line = next(line for line in lines if "#1 C-GET 3" in line)
+    assert "final status 0xFE00 Cancel (3/1/0/0)" in get_line
+    assert "; cancelled after " in get_line
+    assert get_line.endswith("; 1 C-STORE sub-operations on #1 (1 Success)")
+    store_line = next(line for line in lines if "#1 C-STORE 1" in line)
+    assert store_line.endswith("; sub-operation of #1 C-GET 3")
+    echo_line = next(line for line in lines if "#1 C-ECHO 4" in line)
+    assert echo_line.startswith("    #1 C-ECHO 4: status 0x0000 Success; round trip ")

@@ -74,6 +74,7 @@ class _Streaming:
 
     scanner: DataSetScanner | None
     note: str | None
+    started: float | None = None  # time of the packet that completed its command set
     length: int = 0
 
     def feed(self, data: memoryview) -> None:
@@ -386,6 +387,7 @@ class CaptureDecoder:
                     d.streaming.feed(event.data)
             elif isinstance(event, MessageStarted):
                 d.streaming = self._start_streaming(conn, event)
+                d.streaming.started = None if seg is None else seg.time
             else:
                 records.append(self._message(conn, d, event, seg))
 
@@ -412,6 +414,8 @@ class CaptureDecoder:
         if event.streamed:
             streaming, d.streaming = d.streaming, None
             if streaming is not None:
+                if streaming.started is not None:
+                    head["started"] = streaming.started
                 seen = SeenDataSet(streaming.length, None, streaming.note)
                 if streaming.scanner is not None:
                     seen.shown = streaming.scanner.decoded()
