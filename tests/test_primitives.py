@@ -33,7 +33,7 @@ from dimsewire import (
     decode_message,
     encode_message,
 )
-from dimsewire.codec.messages import MESSAGES
+from dimsewire.codec.message_table import MESSAGES
 
 CLASSES: tuple[type[DimsePrimitive], ...] = (
     C_ECHO,
