@@ -16,6 +16,7 @@ from typing import BinaryIO, TextIO
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
 from .capture.conversation import DEFAULT_PORTS
 from .capture.datasets import DEFAULT_BULK_THRESHOLD
+from .capture.export import Exporter
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         f"a BulkDataURI into the exported file), not inlined (default {DEFAULT_BULK_THRESHOLD})",
     )
     decode.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write every C-STORE data set as a Part 10 file in DIR (created if missing); "
+        "the record of each C-STORE-RQ names its file",
+    )
+    decode.add_argument(
         "--inline-bulk", action="store_true", help="inline every value, however long"
     )
     decode.add_argument("--json", action="store_true", help="JSON Lines (schema in the README)")
@@ -83,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dimsewire decode x | head`
         sys.stderr.close()
         return 0
+    except OSError as err:  # the export directory or a file in it
+        print(f"dimsewire: {err}", file=sys.stderr)
+        return 2
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -120,6 +130,7 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
         pdus=args.pdus,
         data_sets=not args.summary,
         bulk_threshold=None if args.inline_bulk else max(0, args.bulk_threshold),
+        export=None if args.export is None else Exporter(args.export),
     )
     write = _writer(args, out)
     if args.raw:
@@ -141,6 +152,11 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
 
 
 def _finish(decoder: CaptureDecoder, write: _Writer, out: TextIO, args: argparse.Namespace) -> int:
+    if decoder.export is not None:
+        print(
+            f"# {decoder.export.written} files exported to {decoder.export.directory}",
+            file=sys.stderr if args.json else out,
+        )
     if args.summary and args.json:
         for record in write.summary.records():
             out.write(json.dumps(record, default=str) + "\n")

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import io
 import json
+import tracemalloc
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import dpkt
 import pytest
 from pcapgen import Packet, frame, pcap, segments
-from pydicom import Dataset
+from pydicom import Dataset, dcmread
 from pydicom.sequence import Sequence as DicomSequence
 from wire import command_set, element, pdata, pdv, us
 
@@ -37,6 +38,7 @@ from dimsewire import (
 from dimsewire.association import answer_contexts
 from dimsewire.capture import datasets
 from dimsewire.cli import main
+from dimsewire.part10 import open_data_set
 from dimsewire.pdus import (
     AsyncOperationsWindow,
     ReleaseRP,
@@ -784,3 +786,132 @@ def test_summary_of_a_get_and_an_echo(tmp_path: Path) -> None:
     assert store_line.endswith("; sub-operation of #1 C-GET 3")
     echo_line = next(line for line in lines if "#1 C-ECHO 4" in line)
     assert echo_line.startswith("    #1 C-ECHO 4: status 0x0000 Success; round trip ")
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def exported(
+    tmp_path: Path, pdus: list[tuple[bool, bytes]], *args: str
+) -> tuple[Path, list[dict[str, Any]]]:
+    out_dir = tmp_path / "out"
+    path = tmp_path / "capture.pcap"
+    path.write_bytes(pcap(segments(pdus, (1000, 333, 4096))))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        main(["decode", str(path), "--json", "--export", str(out_dir), *args])
+    return out_dir, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def data_set_bytes(path: Path) -> bytes:
+    with open_data_set(path) as data:
+        return data.read()
+
+
+@pytest.mark.parametrize("syntax", [IMPLICIT, EXPLICIT, BIG_ENDIAN, DEFLATED])
+def test_every_stored_object_is_exported_bit_for_bit(tmp_path: Path, syntax: str) -> None:
+    rq = store_rq(image(), syntax)
+    sent = rq.DataSet.getvalue()
+    out_dir, records = exported(
+        tmp_path, dialogue([(CT_IMAGE, syntax)], [(True, rq, 1), (False, store_rsp(), 1)])
+    )
+    record = messages(records)[0]
+    path = out_dir / "1.2.826.0.1.3680043.8.498.1.dcm"
+    assert record["exported_file"] == str(path)
+    assert sorted(p.name for p in out_dir.iterdir()) == [path.name]
+    assert data_set_bytes(path) == sent
+    ds = dcmread(path)
+    meta = ds.file_meta
+    assert meta.TransferSyntaxUID == syntax
+    assert meta.MediaStorageSOPClassUID == CT_IMAGE
+    assert meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.3680043.8.498.1"
+    assert meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+    assert meta.SourceApplicationEntityTitle == "SCU"
+    assert ds.PatientName == "DOE^JOHN"
+    pixels = record["dataset"]["7FE00010"]
+    if syntax == DEFLATED:
+        assert pixels["length"] == 8192  # no offset in a deflated file
+    else:
+        uri = pixels["BulkDataURI"]
+        assert uri.startswith(path.resolve().as_uri() + "?offset=")
+        offset, length = (int(part.split("=")[1]) for part in uri.split("?")[1].split("&"))
+        assert length == 8192
+        assert path.read_bytes()[offset : offset + length] == bytes(8192)
+
+
+def test_two_stores_of_one_instance_never_overwrite_each_other(tmp_path: Path) -> None:
+    first, second = store_rq(image(), EXPLICIT, 1), store_rq(image(PatientID="OTHER"), EXPLICIT, 2)
+    pdus = dialogue([(CT_IMAGE, EXPLICIT)], [(True, first, 1), (True, second, 1)])
+    out_dir, records = exported(tmp_path, pdus)
+    names = [Path(r["exported_file"]).name for r in messages(records)]
+    assert names == ["1.2.826.0.1.3680043.8.498.1.dcm", "1.2.826.0.1.3680043.8.498.1.2.dcm"]
+    assert data_set_bytes(out_dir / names[1]) == second.DataSet.getvalue()
+    # a second run into the same directory adds files, it replaces none
+    _, records = exported(tmp_path, pdus)
+    names = [Path(r["exported_file"]).name for r in messages(records)]
+    assert names == ["1.2.826.0.1.3680043.8.498.1.3.dcm", "1.2.826.0.1.3680043.8.498.1.4.dcm"]
+
+
+def test_an_object_with_lost_bytes_is_not_exported(tmp_path: Path) -> None:
+    rq = store_rq(image(), EXPLICIT)
+    pdus = dialogue([(CT_IMAGE, EXPLICIT)], [(True, rq, 1), (False, store_rsp(), 1)])
+    packets = segments(pdus, (1000,))
+    rq_length = len(pdus[0][1])
+    gone = next(i for i, p in enumerate(packets) if p.from_client and p.offset >= rq_length + 3000)
+    del packets[gone]
+    path = tmp_path / "lost.pcap"
+    path.write_bytes(pcap(packets))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["decode", str(path), "--json", "--export", str(tmp_path / "out")]) == 1
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    export = [r for r in records if r["type"] == "problem" and r["rule"] == "export"]
+    assert len(export) == 1
+    assert export[0]["reason"].startswith(
+        "the data set of C-STORE-RQ 1 (1.2.826.0.1.3680043.8.498.1) is incomplete ("
+    )
+    assert export[0]["reason"].endswith(
+        " bytes received): bytes lost from the capture; not exported"
+    )
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_object_whose_transfer_syntax_is_unknown_is_written_under_a_name_that_says_so(
+    tmp_path: Path,
+) -> None:
+    rq = store_rq(image(), IMPLICIT)
+    pdus = dialogue([(CT_IMAGE, IMPLICIT)], [(True, rq, 1)])
+    late = [
+        p
+        for p in segments(pdus)
+        if p.data and p.offset >= (len(pdus[0][1]) if p.from_client else len(pdus[1][1]))
+    ]
+    path = tmp_path / "late.pcap"
+    path.write_bytes(pcap(late))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        main(["decode", str(path), "--json", "--export", str(tmp_path / "out")])
+    (record,) = messages([json.loads(line) for line in out.getvalue().splitlines()])
+    written = Path(record["exported_file"])
+    assert written.name == "1.2.826.0.1.3680043.8.498.1.transfer-syntax-unknown.dataset"
+    assert written.read_bytes() == rq.DataSet.getvalue()
+
+
+def test_export_memory_does_not_grow_with_the_object(tmp_path: Path) -> None:
+    big = image()
+    big.PixelData = bytes(range(256)) * (8 * 4096)  # 8 MiB
+    big.Rows, big.Columns = 2048, 2048
+    rq = store_rq(big, EXPLICIT)
+    pdus = dialogue([(CT_IMAGE, EXPLICIT)], [(True, rq, 1)])
+    path = tmp_path / "big.pcap"
+    path.write_bytes(pcap(segments(pdus, (65000,))))
+    del pdus, rq
+    tracemalloc.start()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["decode", str(path), "--json", "--export", str(tmp_path / "out")])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "out" / "1.2.826.0.1.3680043.8.498.1.dcm").stat().st_size > 8 * 2**20
+    assert peak < 2 * 2**20  # a few PDUs and segments, not the 8 MiB object

@@ -30,6 +30,7 @@ from ..errors import DecodeError
 from ..primitives import C_STORE, DimsePrimitive
 from .boundary import MAX_CONTROL, MAX_MESSAGE, find_boundary, plausible
 from .datasets import DEFAULT_BULK_THRESHOLD, DataSetScanner, SeenDataSet, decode_data_set
+from .export import Exporter, ExportWriter
 from .packets import ACK, FIN, RST, SYN, CaptureError, Segment
 from .records import (
     Record,
@@ -70,17 +71,21 @@ def _streamed(prim: DimsePrimitive) -> bool:
 
 @dataclass
 class _Streaming:
-    """A C-STORE data set on its way: scanned for the record, counted."""
+    """A C-STORE data set on its way: scanned for the record, exported, counted."""
 
     scanner: DataSetScanner | None
     note: str | None
     started: float | None = None  # time of the packet that completed its command set
     length: int = 0
+    writer: ExportWriter | None = None
+    label: str = ""  # the message, for a problem record
 
     def feed(self, data: memoryview) -> None:
         self.length += len(data)
         if self.scanner is not None:
             self.scanner.feed(data)
+        if self.writer is not None:
+            self.writer.write(data)
 
 
 @dataclass
@@ -151,7 +156,10 @@ class CaptureDecoder:
         other messages' data sets are always decoded.
     bulk_threshold : int or None
         Binary values longer than this many bytes are not inlined in the records (their
-        length is shown instead); None inlines every value.
+        length is shown instead, or a BulkDataURI into the exported file); None inlines
+        every value.
+    export : Exporter, optional
+        Write every C-STORE data set as a file (see :mod:`dimsewire.capture.export`).
     """
 
     def __init__(
@@ -161,7 +169,9 @@ class CaptureDecoder:
         pdus: bool = False,
         data_sets: bool = True,
         bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
+        export: Exporter | None = None,
     ) -> None:
+        self.export = export
         self.ports = set(ports)
         self.pdus = pdus
         self.data_sets = data_sets
@@ -316,6 +326,7 @@ class CaptureDecoder:
             ]
             # what is buffered before the gap can no longer complete
             records += self._skip(conn, d, len(d.buffer), seg, "bytes before a lost segment")
+            records += self._abort_streaming(conn, d, seg, "bytes lost from the capture")
             d.start = piece.offset + piece.length
             d.synced, d.search_from = False, 0
             return records
@@ -351,6 +362,7 @@ class CaptureDecoder:
                     return records
                 records += self._skip(conn, d, pos, seg, "bytes skipped to a PDU boundary")
                 d.synced, d.search_from = True, 0
+                records += self._abort_streaming(conn, d, seg, "its framing was lost")
                 d.restart()
             records += self._pump(conn, d, seg)
             if d.synced or d.eof:
@@ -366,6 +378,7 @@ class CaptureDecoder:
             except DecodeError as err:
                 self._consume(d)
                 records.append(self._decode_problem(conn, d, seg, err))
+                records += self._abort_streaming(conn, d, seg, "its message was dropped")
                 if not reassembler.broken:
                     continue  # the PDU at fault was framed by its length: go on
                 if not d.eof:
@@ -386,22 +399,73 @@ class CaptureDecoder:
                 if d.streaming is not None:
                     d.streaming.feed(event.data)
             elif isinstance(event, MessageStarted):
-                d.streaming = self._start_streaming(conn, event)
-                d.streaming.started = None if seg is None else seg.time
+                d.streaming, started = self._start_streaming(conn, d, event, seg)
+                records += started
             else:
                 records.append(self._message(conn, d, event, seg))
 
-    def _start_streaming(self, conn: _Connection, event: MessageStarted) -> _Streaming:
+    def _start_streaming(
+        self, conn: _Connection, d: _Direction, event: MessageStarted, seg: Segment | None
+    ) -> tuple[_Streaming, list[Record]]:
+        records = self._abort_streaming(conn, d, seg, "another message started")
         ctx = conn.association.contexts.get(event.context_id)
-        if ctx is None:
-            return _Streaming(None, transfer_syntax_note(conn.association, event.context_id))
-        if not self.data_sets:
-            return _Streaming(None, None)
-        try:
-            scanner = DataSetScanner(ctx.transfer_syntax, self.bulk_threshold)
-        except ValueError as err:
-            return _Streaming(None, str(err))
-        return _Streaming(scanner, None)
+        syntax = None if ctx is None else ctx.transfer_syntax
+        prim = event.primitive
+        streaming = _Streaming(None, None, None if seg is None else seg.time)
+        streaming.label = (
+            f"the data set of C-STORE-RQ {getattr(prim, 'MessageID', None)} "
+            f"({getattr(prim, 'AffectedSOPInstanceUID', None)})"
+        )
+        if syntax is None:
+            streaming.note = transfer_syntax_note(conn.association, event.context_id)
+        elif self.data_sets:
+            try:
+                streaming.scanner = DataSetScanner(syntax, self.bulk_threshold)
+            except ValueError as err:
+                streaming.note = str(err)
+        if self.export is not None and not prim.is_response:
+            request = conn.association.request
+            source = None
+            if request is not None:
+                sender = self._sender(conn, d, None)
+                source = (
+                    request.calling_ae_title if sender == "requestor" else request.called_ae_title
+                )
+            try:
+                streaming.writer = self.export.open(
+                    assoc=conn.index,
+                    message_id=getattr(prim, "MessageID", None),
+                    sop_class_uid=getattr(prim, "AffectedSOPClassUID", None),
+                    sop_instance_uid=getattr(prim, "AffectedSOPInstanceUID", None),
+                    transfer_syntax=syntax,
+                    source_ae_title=source,
+                )
+            except OSError as err:
+                records.append(
+                    self._report(
+                        conn, d.side, seg, "export", f"{streaming.label}: not exported: {err}"
+                    )
+                )
+        return streaming, records
+
+    def _abort_streaming(
+        self, conn: _Connection, d: _Direction, seg: Segment | None, why: str
+    ) -> list[Record]:
+        """A streamed data set that will never complete: its export is removed."""
+        streaming, d.streaming = d.streaming, None
+        if streaming is None or streaming.writer is None:
+            return []
+        streaming.writer.abort()
+        return [
+            self._report(
+                conn,
+                d.side,
+                seg,
+                "export",
+                f"{streaming.label} is incomplete ({streaming.length} bytes received): "
+                f"{why}; not exported",
+            )
+        ]
 
     def _message(
         self, conn: _Connection, d: _Direction, event: MessageReceived, seg: Segment | None
@@ -417,8 +481,13 @@ class CaptureDecoder:
                 if streaming.started is not None:
                     head["started"] = streaming.started
                 seen = SeenDataSet(streaming.length, None, streaming.note)
+                uri, data_offset = None, 0
+                if streaming.writer is not None:
+                    path, data_offset = streaming.writer.finish()
+                    seen.exported = str(path)
+                    uri = path.resolve().as_uri()
                 if streaming.scanner is not None:
-                    seen.shown = streaming.scanner.decoded()
+                    seen.shown = streaming.scanner.decoded(uri=uri, data_offset=data_offset)
         else:
             data = data_set(event.primitive)
             if data is not None:
@@ -445,6 +514,7 @@ class CaptureDecoder:
             records += self._pump(conn, d, seg)
         d.counts.left += len(d.buffer)
         d.buffer.clear()
+        records += self._abort_streaming(conn, d, seg, "the stream ended inside it")
         return records
 
     # -- problems and association events ---------------------------------------------
@@ -473,8 +543,10 @@ class CaptureDecoder:
         return self._report(conn, d.side, seg, rule, f"{err.where}: {err.reason}", offset)
 
     @staticmethod
-    def _sender(conn: _Connection, d: _Direction, event: MessageReceived) -> Side:
+    def _sender(conn: _Connection, d: _Direction, event: MessageReceived | None) -> Side:
         """Who sent a message: a raw PDU file's responses come from the acceptor."""
+        if event is None:
+            return d.side
         elements = event.primitive.command_elements
         if conn.raw and isinstance(elements, dict):
             command_field = elements.get(0x0100)
