@@ -18,6 +18,8 @@ from strategies import all_primitives, max_pdu_lengths
 
 from dimsewire import C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
 from dimsewire.codec.fragmenter import encode_message_buffers
+from dimsewire.codec.message_table import message_for
+from dimsewire.codec.messages import _encode_elements, generated_encoder
 
 
 def _general(pdus: list[bytes]) -> DimsePrimitive:
@@ -76,3 +78,12 @@ def test_fast_path_keeps_strict_deviations(strict: bool) -> None:
     fast = _outcome([bad], general=False, strict=strict)
     assert fast == _outcome([bad], general=True, strict=strict)
     assert fast[0] == ("CommandSetError" if strict else "C_ECHO")
+
+
+@settings(max_examples=300, deadline=None)
+@given(prim=all_primitives(max_data_set=100))
+def test_generated_encoders_give_the_general_encoders_bytes(prim: DimsePrimitive) -> None:
+    message = message_for(prim)
+    for data_follows in (False, True):
+        general = _encode_elements(message, prim, data_follows)
+        assert generated_encoder(message)(prim, data_follows) == general

@@ -60,6 +60,14 @@ _Part = tuple[memoryview | BinaryIO, bool]
 
 def _check_arguments(context_id: object, max_pdu_length: object) -> int:
     """The largest fragment for one PDV per PDU."""
+    if (
+        type(context_id) is int
+        and type(max_pdu_length) is int
+        and context_id & 1
+        and 1 <= context_id <= 255
+        and 8 <= max_pdu_length <= 0xFFFFFFFF
+    ):  # the common case in one test; anything else is looked at below
+        return (max_pdu_length - PDV_HEADER_SIZE) & ~1
     if not isinstance(context_id, int) or isinstance(context_id, bool):
         raise TypeError(f"context_id must be an int, not {type(context_id).__name__}")
     if not (1 <= context_id <= 255 and context_id % 2):

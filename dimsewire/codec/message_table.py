@@ -356,7 +356,10 @@ MESSAGES: tuple[Message, ...] = (
     ),
 )
 _BY_FIELD = {message.field: message for message in MESSAGES}
-_BY_PRIMITIVE = {(m.primitive, m.is_response): m for m in MESSAGES}
+# Per primitive class: [request message, response message] (None where there is none).
+_BY_CLASS: dict[type[DimsePrimitive], list[Message | None]] = {}
+for _message in MESSAGES:
+    _BY_CLASS.setdefault(_message.primitive, [None, None])[_message.is_response] = _message
 
 
 def message_for_field(field: int) -> Message | None:
@@ -366,7 +369,8 @@ def message_for_field(field: int) -> Message | None:
 
 def message_for(primitive: DimsePrimitive) -> Message:
     """The message a primitive is sent as: one with a Status is a response."""
-    message = _BY_PRIMITIVE.get((type(primitive), primitive.is_response))
+    pair = _BY_CLASS.get(type(primitive))
+    message = None if pair is None else pair[getattr(primitive, "_Status", None) is not None]
     if message is None:
         if type(primitive) is C_CANCEL:
             raise ValueError("cannot send a C-CANCEL with a Status: it has no response")

@@ -96,7 +96,12 @@ def _encode_elements(message: Message, primitive: DimsePrimitive, data_follows: 
         key.append(length)
         total += 8 + length
     args[3] = total
-    layout = tuple(key)
+    packed: bytes = _struct_for(message, tuple(key)).pack(*args)
+    return packed
+
+
+def _struct_for(message: Message, layout: tuple[int, ...]) -> Any:
+    """The packer for a layout of `message`, derived and cached on first use."""
     packer = message.structs.get(layout)
     if packer is None:
         shape = [("UL", 4)]
@@ -106,7 +111,69 @@ def _encode_elements(message: Message, primitive: DimsePrimitive, data_follows: 
         packer = shape_struct(tuple(shape))
         if len(message.structs) < _STRUCTS_PER_MESSAGE:
             message.structs[layout] = packer
-    return packer.pack(*args)
+    return packer
+
+
+def generated_encoder(message: Message) -> Any:
+    """:func:`_encode_elements` for one message as straight-line code, built once.
+
+    The same steps, with the message's constants (tags, CommandField) written in and no
+    loop; ``tests/test_fast_paths.py`` proves it gives the general path's bytes.
+    """
+    lines = [
+        "def encode(p, d):",
+        "    a = [0, 0, 4, 0]",
+        "    k = []",
+        "    t = 0",
+    ]
+    for slot, tag, vr in message.plan:
+        if slot is None:
+            value = (
+                str(message.field)
+                if tag == 0x0100
+                else f"({DATA_SET_PRESENT} if d else {NO_DATA_SET})"
+            )
+            lines += [f"    a += (0, {tag}, 2, {value})", "    k.append(2)", "    t += 10"]
+            continue
+        assert slot.isidentifier()
+        lines += [f"    v = p.{slot}", "    if v is None:", "        k.append(-1)", "    else:"]
+        if vr == "US":
+            lines += [f"        a += (0, {tag}, 2, v)", "        k.append(2)", "        t += 10"]
+        elif vr == "AT":
+            lines += [
+                "        f = [x for g in v for x in (g >> 16, g & 0xFFFF)]",
+                "        n = 2 * len(f)",
+                f"        a += (0, {tag}, n, *f)",
+                "        k.append(n)",
+                "        t += 8 + n",
+            ]
+        else:
+            lines += [
+                f"        r = text_wire({vr!r}, v)",
+                "        n = len(r)",
+                f"        a += (0, {tag}, n, r)",
+                "        k.append(n)",
+                "        t += 8 + n",
+            ]
+    lines += [
+        "    a[3] = t",
+        "    key = tuple(k)",
+        "    packer = structs.get(key)",
+        "    if packer is None:",
+        "        packer = struct_for(message, key)",
+        "    return packer.pack(*a)",
+    ]
+    namespace: dict[str, Any] = {
+        "text_wire": _text_wire,
+        "structs": message.structs,
+        "struct_for": _struct_for,
+        "message": message,
+    }
+    exec("\n".join(lines), namespace)  # built from the message's own declaration
+    return namespace["encode"]
+
+
+_ENCODERS: dict[str, Any] = {}
 
 
 def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, Any]:
@@ -125,7 +192,10 @@ def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, Any]:
         raise ValueError(f"cannot send {message.name}: " + "; ".join(problems))
     parameter = message.data_set_parameter
     data_set = None if parameter is None else getattr(primitive, "_" + parameter)
-    return _encode_elements(message, primitive, data_set is not None), data_set
+    encoder = _ENCODERS.get(message.name)
+    if encoder is None:
+        encoder = _ENCODERS[message.name] = generated_encoder(message)
+    return encoder(primitive, data_set is not None), data_set
 
 
 # -- decoding ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 __all__ = [
+    "VALID_UIDS",
     "check_ae_title",
     "check_data_set",
     "check_lo_text",
@@ -129,6 +130,11 @@ def check_uid(value: object, name: str) -> UID | None:
     return uid
 
 
+#: UIDs found valid so far (a bounded set: a membership test is the cheapest check).
+VALID_UIDS: set[str] = set()
+_VALID_UIDS_LIMIT = 65536
+
+
 @functools.lru_cache(maxsize=4096)
 def valid_uid(text: str) -> UID | None:
     """`text` as a pydicom UID if it is a valid UID (PS3.5 9.1), else None.
@@ -138,6 +144,8 @@ def valid_uid(text: str) -> UID | None:
     """
     if uid_problem(text) is not None:
         return None
+    if len(VALID_UIDS) < _VALID_UIDS_LIMIT:
+        VALID_UIDS.add(str(text))
     return UID(str(text), validation_mode=config.IGNORE)  # checked above, more strictly
 
 

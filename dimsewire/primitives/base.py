@@ -11,7 +11,9 @@ parameter, pynetdicom's ``REQUEST_KEYWORDS`` / ``RESPONSE_KEYWORDS`` /
 
 from __future__ import annotations
 
+import operator
 import os
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,9 +21,9 @@ from typing import Any, ClassVar
 from pydicom.tag import BaseTag
 
 from ..errors import Deviation
-from ._validate import uid_problem
+from ._validate import VALID_UIDS, uid_problem
 from .parameters import PARAMETERS, Param
-from .status import StatusCategory, status_info
+from .status import StatusCategory, status_category
 
 __all__ = ["DATA_SET_PARAMETERS", "STATUS_DETAILS", "DimsePrimitive", "slots"]
 
@@ -63,23 +65,44 @@ def slots(table: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     return tuple(_slot(keyword) for keyword, _rq, _rsp in table)
 
 
-_Checks = tuple[
-    tuple[tuple[str, str], ...],  # mandatory: (slot, keyword)
-    tuple[tuple[str, str, object], ...],  # not in this direction: (slot, keyword, default)
-    tuple[tuple[str, str], ...],  # UIDs: (slot, keyword)
-    str | None,  # the data set parameter
-]
+def _getter(slots: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
+    """A function giving the values of these slots as a tuple (attrgetter, always a tuple)."""
+    if len(slots) >= 2:
+        return operator.attrgetter(*slots)
+    if slots:
+        get = operator.attrgetter(slots[0])
+        return lambda obj: (get(obj),)
+    return lambda obj: ()
 
 
-def _checks(table: tuple[tuple[str, str, str], ...], column: int) -> _Checks:
-    rows = [(row[0], row[column]) for row in table]
-    data_sets = [k for k, need in rows if k in DATA_SET_PARAMETERS and need != "-"]
-    return (
-        tuple((_slot(k), k) for k, need in rows if need == "M"),
-        tuple((_slot(k), k, PARAMETERS[k].default) for k, need in rows if need == "-"),
-        tuple((_slot(k), k) for k, _need in rows if k in _UIDS),
-        data_sets[0] if data_sets else None,
+class _Checks:
+    """What validity checks in one direction of one primitive class, from its table."""
+
+    __slots__ = (
+        "data_set",
+        "mandatory",
+        "mandatory_values",
+        "uid_values",
+        "uids",
+        "unused",
+        "unused_defaults",
+        "unused_values",
     )
+
+    def __init__(self, table: tuple[tuple[str, str, str], ...], column: int) -> None:
+        rows = [(row[0], row[column]) for row in table]
+        data_sets = [k for k, need in rows if k in DATA_SET_PARAMETERS and need != "-"]
+        #: (slot, keyword) of the mandatory parameters
+        self.mandatory = tuple((_slot(k), k) for k, need in rows if need == "M")
+        #: (slot, keyword, default) of the parameters this direction does not have
+        self.unused = tuple((_slot(k), k, PARAMETERS[k].default) for k, need in rows if need == "-")
+        #: (slot, keyword) of the UIDs
+        self.uids = tuple((_slot(k), k) for k, _need in rows if k in _UIDS)
+        self.data_set = data_sets[0] if data_sets else None
+        self.mandatory_values = _getter(tuple(slot for slot, _k in self.mandatory))
+        self.unused_values = _getter(tuple(slot for slot, _k, _d in self.unused))
+        self.unused_defaults = tuple(default for _s, _k, default in self.unused)
+        self.uid_values = _getter(tuple(slot for slot, _k in self.uids))
 
 
 def _generated_init(defaults: tuple[tuple[str, object], ...]) -> Any:
@@ -167,7 +190,7 @@ class DimsePrimitive:
         cls._PARAMETERS = tuple(keyword for keyword, _rq, _rsp in table)
         cls._DEFAULTS = tuple((_slot(k), PARAMETERS[k].default) for k in cls._PARAMETERS)
         cls.__init__ = _generated_init(cls._DEFAULTS)  # type: ignore[method-assign]
-        cls._CHECKS = tuple(_checks(table, column) for column in (1, 2))
+        cls._CHECKS = (_Checks(table, 1), _Checks(table, 2))
         cls.REQUEST_KEYWORDS = tuple(k for k, rq, _rsp in table if rq == "M")
         cls.RESPONSE_KEYWORDS = tuple(k for k, _rq, rsp in table if rsp == "M")
         cls.STATUS_OPTIONAL_KEYWORDS = tuple(
@@ -226,23 +249,36 @@ class DimsePrimitive:
         return not self.response_problems()
 
     def _problems(self, *, response: bool) -> list[str]:
-        mandatory, unused, uids, data_set = self._CHECKS[response]
-        problems = [f"{k} is missing" for slot, k in mandatory if getattr(self, slot) is None]
-        for slot, keyword, default in unused:
+        checks = self._CHECKS[response]
+        if (
+            None not in checks.mandatory_values(self)
+            and checks.unused_values(self) == checks.unused_defaults
+            and _uids_valid(checks.uid_values(self))
+        ):  # the usual case, in a few comparisons; the wording below only when it fails
+            problems = []
+        else:
+            problems = self._table_problems(checks, response)
+        if checks.data_set is not None:
+            value = getattr(self, "_" + checks.data_set)
+            if value is not None:
+                problems.extend(_data_set_problems(value, checks.data_set))
+        if response:
+            problems.extend(self.status_problems())
+        return problems
+
+    def _table_problems(self, checks: _Checks, response: bool) -> list[str]:
+        problems = [
+            f"{k} is missing" for slot, k in checks.mandatory if getattr(self, slot) is None
+        ]
+        for slot, keyword, default in checks.unused:
             value = getattr(self, slot)
             if value is not None and value != default:
                 kind = "response" if response else "request"
                 problems.append(f"{keyword} is not a parameter of a {self.msg_type} {kind}")
-        for slot, keyword in uids:  # a decoded primitive may hold what no setter allows
+        for slot, keyword in checks.uids:  # a decoded primitive may hold what no setter allows
             uid = getattr(self, slot)
             if uid is not None and (bad := uid_problem(uid)) is not None:
                 problems.append(f"{keyword} is not a valid UID: {bad}")
-        if data_set is not None:
-            value = getattr(self, "_" + data_set)
-            if value is not None:
-                problems.extend(_data_set_problems(value, data_set))
-        if response:
-            problems.extend(self.status_problems())
         return problems
 
     def status_problems(self) -> list[str]:
@@ -255,7 +291,7 @@ class DimsePrimitive:
         status = getattr(self, "_Status", None)
         if status is None:
             return []
-        category = status_info(self.msg_type, status).category
+        category = status_category(self.msg_type, status)
         if category in _DETAIL_CATEGORIES:
             return []
         return [
@@ -301,6 +337,14 @@ class DimsePrimitive:
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
+def _uids_valid(uids: tuple[Any, ...]) -> bool:
+    """Whether every UID set is valid: a decoded primitive may hold what no setter allows."""
+    for uid in uids:
+        if uid is not None and uid not in VALID_UIDS and uid_problem(uid) is not None:
+            return False
+    return True
+
+
 def _data_set_problems(value: Any, name: str) -> list[str]:
     """An in-memory or seekable data set must be even and not empty (PS3.5 7.1, PS3.8 E.1).
 
@@ -309,8 +353,8 @@ def _data_set_problems(value: Any, name: str) -> list[str]:
     if value is None or isinstance(value, Path):
         return []
     if isinstance(value, BytesIO):
-        with value.getbuffer() as view:
-            size = view.nbytes
+        # getvalue() shares the bytes a BytesIO was made from; getbuffer() would copy them
+        size = len(value.getvalue())
     else:
         try:
             if not value.seekable():

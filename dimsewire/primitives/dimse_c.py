@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import parameters as param
 from .base import DimsePrimitive, slots
-from .status import StatusCategory, status_info
+from .status import StatusCategory, status_category
 
 __all__ = ["C_CANCEL", "C_ECHO", "C_FIND", "C_GET", "C_MOVE", "C_STORE"]
 
@@ -106,7 +106,7 @@ class C_FIND(DimsePrimitive):
         status = self._Status  # type: ignore[attr-defined]
         if status is None:
             return problems
-        pending = status_info("C-FIND", status).category is _PENDING
+        pending = status_category("C-FIND", status) is _PENDING
         if pending and self._Identifier is None:  # type: ignore[attr-defined]
             problems.append(
                 f"a Pending status (0x{status:04X}) needs an Identifier (PS3.4 C.4.1.1.4)"
@@ -130,7 +130,7 @@ class _Retrieve(DimsePrimitive):
         status = self._Status  # type: ignore[attr-defined]
         if status is None:
             return problems
-        pending = status_info(self.msg_type, status).category is _PENDING
+        pending = status_category(self.msg_type, status) is _PENDING
         if pending and self._NumberOfRemainingSuboperations is None:  # type: ignore[attr-defined]
             problems.append(
                 f"a Pending status (0x{status:04X}) needs NumberOfRemainingSuboperations "

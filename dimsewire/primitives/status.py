@@ -26,6 +26,7 @@ class statuses beyond these tables (Storage Commitment, Print, UPS, frame-level 
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -37,6 +38,7 @@ __all__ = [
     "StatusInfo",
     "c_find_status",
     "general_status",
+    "status_category",
     "status_info",
 ]
 
@@ -385,6 +387,15 @@ def general_status(code: int) -> StatusInfo:
     value = _checked(code)
     info = _GENERAL.get(value)
     return info if info is not None else _by_range(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def status_category(service: str, code: int) -> StatusCategory:
+    """The status class of `code` in `service`'s table: :func:`status_info`'s category, cached.
+
+    The primitives' status rules ask this for every response they check.
+    """
+    return status_info(service, code).category
 
 
 def status_info(service: str, code: int) -> StatusInfo:
