@@ -17,7 +17,7 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import construct as c
 from pydicom.tag import BaseTag
@@ -161,6 +161,10 @@ class CommandSet:
         The command set itself.
     deviations : list of Deviation
         What was tolerated.
+    shape : _Shape or None
+        The cached layout it was decoded by, if any (then it decoded cleanly).
+    ordered : list or None
+        With `shape`: the values in the shape's tag order.
     """
 
     data: bytes = b""
@@ -169,6 +173,8 @@ class CommandSet:
     unknown: dict[int, bytes] = field(default_factory=dict)
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     deviations: list[Deviation] = field(default_factory=list)
+    shape: _Shape | None = None
+    ordered: list[Any] | None = None
 
     def raw(self, tag: int) -> bytes:
         """The value bytes of an element that was kept."""
@@ -209,6 +215,7 @@ class _Shape:
         "_uis",
         "_values_of",
         "offsets",
+        "plans",
         "spans",
         "tags",
     )
@@ -227,6 +234,9 @@ class _Shape:
             field for t, (_vr, n) in zip(self.tags, layout, strict=True) for field in (0, t, n)
         )
         self._uis = tuple(k for k, (vr, _n) in enumerate(layout) if vr == "UI")
+        #: Per CommandField, how the codec's messages module builds a primitive from
+        #: command sets of this shape (it fills this in; False: take the general path).
+        self.plans: dict[int, Any] = {}
 
     def match(self, data: bytes) -> CommandSet | None:
         fields = self._struct.unpack(data)
@@ -241,7 +251,13 @@ class _Shape:
                 return None
             values[k] = text
         return CommandSet(
-            data, dict(zip(self.tags, values, strict=True)), self.offsets, {}, self.spans
+            data,
+            dict(zip(self.tags, values, strict=True)),
+            self.offsets,
+            {},
+            self.spans,
+            shape=self,
+            ordered=values,
         )
 
 

@@ -375,12 +375,61 @@ def attach_data_set(
     prim.deviations = tuple(devs)
 
 
+_AS_IS, _PRIORITY, _UID, _GENERAL = range(4)  # how a plan sets a parameter
+
+
+def _plan(message: Message, cs: CommandSet) -> Any:
+    """How to build `message`'s primitive from command sets of `cs`'s cached shape.
+
+    A tuple of (slot, position in the shape, how) when every mandatory element is there
+    and none that does not belong (then no report can arise from the layout); False
+    otherwise, for the general path.
+    """
+    tags = list(cs.offsets)
+    if not cs.values.keys() >= message.mandatory_set or not set(tags) <= message.allowed_tags:
+        return False
+    plan = []
+    for keyword, slot, tag, vr in message.parameter_elements:
+        if tag in cs.values:
+            how = (
+                _PRIORITY
+                if tag == 0x0700
+                else _AS_IS
+                if vr == "US"
+                else _UID
+                if vr == "UI"
+                else _GENERAL
+            )
+            plan.append((slot, tags.index(tag), how, keyword, vr, tag))
+    return tuple(plan)
+
+
 def _known(
     message: Message,
     cs: CommandSet,
     devs: list[Deviation],
     strict: bool,
 ) -> DimsePrimitive:
+    shape, ordered = cs.shape, cs.ordered
+    if shape is not None and ordered is not None:
+        plan = shape.plans.get(message.field)
+        if plan is None:
+            plan = shape.plans[message.field] = _plan(message, cs)
+        if plan is not False:
+            prim = message.primitive()
+            for slot, index, how, keyword, vr, tag in plan:
+                value = ordered[index]
+                if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
+                    setattr(prim, slot, value)
+                    continue
+                if how is _UID and value:
+                    uid, problem = _wire_uid(value)
+                    if problem is None:
+                        setattr(prim, slot, uid)
+                        continue
+                value = _value(keyword, vr, value, devs, strict, cs.offsets[tag], tag)
+                setattr(prim, slot, value)
+            return prim
     values, spans, offsets = cs.values, cs.spans, cs.offsets
     name = message.name
     if not values.keys() >= message.mandatory_set:
