@@ -15,6 +15,8 @@ from typing import Any
 
 import dpkt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pcapgen import Packet, frame, pcap, segments
 from pydicom import Dataset, dcmread
 from pydicom.sequence import Sequence as DicomSequence
@@ -915,3 +917,33 @@ def test_export_memory_does_not_grow_with_the_object(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert (tmp_path / "out" / "1.2.826.0.1.3680043.8.498.1.dcm").stat().st_size > 8 * 2**20
     assert peak < 2 * 2**20  # a few PDUs and segments, not the 8 MiB object
+
+
+# --- the data set scanner on hostile bytes ---------------------------------------------------
+
+SCANNED = encode_identifier(image(), EXPLICIT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_scanner_never_raises_and_ignores_chunking(data: st.DataObject) -> None:
+    syntax = data.draw(st.sampled_from([IMPLICIT, EXPLICIT, BIG_ENDIAN, DEFLATED]))
+    blob = bytearray(SCANNED if syntax == EXPLICIT else encode_identifier(image(), syntax))
+    for _ in range(data.draw(st.integers(0, 4))):
+        pos = data.draw(st.integers(0, len(blob) - 1))
+        blob[pos] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        del blob[data.draw(st.integers(0, len(blob))) :]
+    threshold = data.draw(st.sampled_from([None, 0, 64, 1024]))
+    whole = datasets.DataSetScanner(syntax, threshold)
+    whole.feed(bytes(blob))
+    expected = whole.decoded()
+    pieces = datasets.DataSetScanner(syntax, threshold)
+    sizes = data.draw(st.lists(st.integers(1, 700), min_size=1, max_size=6))
+    pos, turn = 0, 0
+    while pos < len(blob):
+        size = sizes[turn % len(sizes)]
+        pieces.feed(memoryview(bytes(blob[pos : pos + size])))
+        pos, turn = pos + size, turn + 1
+    got = pieces.decoded()
+    assert (got.json, got.note, got.bulk) == (expected.json, expected.note, expected.bulk)

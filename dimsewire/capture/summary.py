@@ -34,6 +34,7 @@ _SUB_OPERATIONS = (
     "NumberOfWarningSuboperations",
 )
 _SHOWN_PROGRESS = 8  # sub-operation counts shown before the middle ones are elided
+_SHOWN_CONTEXTS = 8  # above this many accepted contexts, only those used are listed
 
 
 def _keys(identifier: dict[str, Any] | None) -> tuple[str | None, list[str]]:
@@ -175,6 +176,8 @@ class Association:
     acceptor_implementation: tuple[str | None, str | None] = (None, None)
     proposed: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     accepted: list[tuple[str, str | None, str, str | None]] = field(default_factory=list)
+    accepted_ids: list[int] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)  # context IDs that carried a message
     rejected: list[tuple[str, str | None, str]] = field(default_factory=list)
     outcome: str = "negotiation not captured"
     operations: list[Operation] = field(default_factory=list)
@@ -278,6 +281,7 @@ class Summary:
                     assoc.accepted.append(
                         (abstract, name, ctx["transfer_syntax"], ctx["transfer_syntax_name"])
                     )
+                    assoc.accepted_ids.append(ctx["id"])
                 else:
                     assoc.rejected.append((abstract, name, ctx["result_name"]))
             assoc.outcome = "established"
@@ -292,6 +296,7 @@ class Summary:
             )
 
     def _message(self, assoc: Association, record: dict[str, Any]) -> None:
+        assoc.used.add(record.get("context_id", 0))
         command: str = record["command"]
         direction = record.get("direction", "requestor")
         other = "acceptor" if direction == "requestor" else "requestor"
@@ -427,10 +432,23 @@ def _association_lines(assoc: Association) -> list[str]:
         f" -> {_side(assoc.called_ae, assoc.acceptor, assoc.acceptor_implementation)}"
         f" at {start}: {assoc.outcome} after {_ms(_since(assoc.end, assoc.time))}"
     ]
-    for abstract, name, syntax, syntax_name in assoc.accepted:
-        lines.append(f"    accepted: {name or abstract}: {syntax_name or syntax}")
-    for abstract, name, result in assoc.rejected:
-        lines.append(f"    rejected: {name or abstract}: {result}")
+    many = len(assoc.accepted) > _SHOWN_CONTEXTS
+    for number, (abstract, name, syntax, syntax_name) in zip(
+        assoc.accepted_ids, assoc.accepted, strict=True
+    ):
+        if not many or number in assoc.used:
+            lines.append(f"    accepted: {name or abstract}: {syntax_name or syntax}")
+    if many:
+        shown = len(assoc.used & set(assoc.accepted_ids))
+        lines.append(
+            f"    accepted: {len(assoc.accepted)} contexts in all ({shown} used, shown above; "
+            "--summary --json lists every one)"
+        )
+    if len(assoc.rejected) > _SHOWN_CONTEXTS:
+        lines.append(f"    rejected: {len(assoc.rejected)} contexts")
+    else:
+        for abstract, name, result in assoc.rejected:
+            lines.append(f"    rejected: {name or abstract}: {result}")
     for op in assoc.operations:
         lines.append("    " + _operation_line(op))
     services: dict[str, int] = {}
