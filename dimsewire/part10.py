@@ -180,16 +180,29 @@ class Part10Writer:
         self.data_set_length += self._file.write(fragment)
 
     def finish(self) -> Path:
-        """Close the file and give it its name: the data set is complete."""
+        """Close the file and give it its name: the data set is complete.
+
+        Raises
+        ------
+        FileExistsError
+            Without `overwrite`, a file of that name appeared since the writer was made.
+        OSError
+            The file cannot be renamed. Either way the partial file is removed.
+        """
         if self._file is None:
             raise ValueError(f"{self.path}: the writer is finished or aborted")
         self._file.close()
         self._file = None
-        if self.overwrite:
-            os.replace(self.partial_path, self.path)
-        else:
-            # link-then-unlink fails instead of replacing a file that appeared meanwhile
-            os.link(self.partial_path, self.path)
+        try:
+            if self.overwrite:
+                os.replace(self.partial_path, self.path)
+            else:
+                # link-then-unlink fails instead of replacing a file that appeared meanwhile
+                os.link(self.partial_path, self.path)
+        except BaseException:
+            self.partial_path.unlink(missing_ok=True)  # it never takes its name
+            raise
+        if not self.overwrite:
             os.unlink(self.partial_path)
         return self.path
 

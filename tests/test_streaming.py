@@ -296,6 +296,22 @@ def test_a_second_store_of_one_instance_does_not_overwrite(tmp_path: Path) -> No
     assert path.read_bytes().endswith(b"\x01\x01")
 
 
+def test_a_file_that_appears_before_finish_is_kept_and_the_partial_removed(
+    tmp_path: Path,
+) -> None:
+    """finish() that cannot give the file its name leaves no partial file behind."""
+    target = tmp_path / "x.dcm"
+    with Part10Writer(
+        target, sop_class_uid=CT, sop_instance_uid="1.2", transfer_syntax=EXPLICIT_LE
+    ) as writer:
+        writer.write(b"\x08\x00\x16\x00")
+        target.write_bytes(b"another writer's file")  # appears meanwhile
+        with pytest.raises(FileExistsError):
+            writer.finish()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.dcm"]
+    assert target.read_bytes() == b"another writer's file"
+
+
 def test_a_part10_file_streams_as_the_data_set(tmp_path: Path) -> None:
     source = get_testdata_file("MR_small.dcm")
     assert source is not None
