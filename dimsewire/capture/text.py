@@ -241,13 +241,10 @@ def _description(tag: str) -> str:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, dict):  # a person name
-        return repr(
-            "=".join(value.get(k, "") for k in ("Alphabetic", "Ideographic", "Phonetic")).rstrip(
-                "="
-            )
-        )
+        groups = (value.get(k, "") for k in ("Alphabetic", "Ideographic", "Phonetic"))
+        value = "=".join(groups).rstrip("=")
     if isinstance(value, str):
-        return repr(value)
+        return f"'{value}'"  # as written: a backslash is not escaped
     return str(value)
 
 
