@@ -170,6 +170,8 @@ class Part10Writer:
             raise FileExistsError(f"{self.path} exists: another store of the same instance?")
         self._file: BinaryIO | None = open(self.partial_path, "xb")  # noqa: SIM115
         self._file.write(header)
+        #: Where the data set starts in the file: after the preamble and File Meta.
+        self.data_set_offset = len(header)
         #: Data set bytes written so far.
         self.data_set_length = 0
 

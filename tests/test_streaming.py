@@ -433,3 +433,14 @@ def test_received_bytes_are_framed_in_place() -> None:
     reassembler.receive_data(wire[5000:])
     (event,) = reassembler.events()
     assert event.primitive.DataSet.getvalue() == pattern_bytes(40_000)  # type: ignore[union-attr]
+
+
+def test_the_writer_says_where_the_data_set_starts(tmp_path: Path) -> None:
+    with Part10Writer(
+        tmp_path / "x.dcm", sop_class_uid=CT, sop_instance_uid="1.2", transfer_syntax=EXPLICIT_LE
+    ) as writer:
+        writer.write(b"\x08\x00\x16\x00")
+        path = writer.finish()
+    with open_data_set(path) as data_set:
+        assert data_set.meta.data_set_offset == writer.data_set_offset
+    assert path.read_bytes()[writer.data_set_offset :] == b"\x08\x00\x16\x00"
