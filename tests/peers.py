@@ -11,12 +11,16 @@ SCPs (context managers yielding ``(host, port)``)
     dcmqrscp_server      DCMTK's Q/R archive over files indexed with dcmqridx
     wlmscpfs_server      DCMTK's worklist SCP over ``.wl`` files
     storescp_server      DCMTK's storage SCP, which also answers Verification
+    pynetdicom_store_scp pynetdicom AE: every Storage SOP Class in any transfer syntax; writes
+                         each data set's bytes as received, or answers a chosen status
 
 SCUs
     run_findscu          DCMTK's findscu; matches from its ``-X`` files, statuses from ``-d``
     pynetdicom_find      pynetdicom C-FIND, optionally C-CANCEL after N pending responses
     run_echoscu          DCMTK's echoscu; requests and responses from its ``-v`` log
     pynetdicom_echo      pynetdicom C-ECHO: the response's status
+    run_storescu         DCMTK's storescu; its exit code and ``-v`` log
+    pynetdicom_store     pynetdicom C-STORE of Part 10 files, their bytes as they are
 
 DCMTK 3.6.7 quirks met here:
 
@@ -56,6 +60,8 @@ import pytest
 from pydicom import Dataset, dcmread
 from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
+from pydicom.filereader import read_file_meta_info
+from pydicom.filewriter import write_file_meta_info
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
@@ -63,7 +69,7 @@ from pydicom.uid import (
     SecondaryCaptureImageStorage,
     generate_uid,
 )
-from pynetdicom import AE, evt
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config, evt
 
 HOST = "127.0.0.1"
 TIMEOUT = 30.0  # seconds: the bound for any single exchange with a peer
@@ -777,11 +783,14 @@ def storescp_server(
     ae_title: str = "STORESCP",
     port: int | None = None,
     max_pdu: int = 16384,
+    extra: Sequence[str] = (),
 ) -> Iterator[tuple[str, int]]:
     """DCMTK's storescp (single process), which answers Verification and stores into a
     new directory under `tmp_path`; log in ``storescp.log`` there (``-d``: each
     A-ASSOCIATE-RQ and each incoming DIMSE message, ``Message Type : C-ECHO RQ``).
-    Yields ``(host, port)``."""
+    `extra` arguments go to storescp as they are (e.g. ``+B``, bit-preserving, and
+    ``+xa``, every transfer syntax it knows; files are then named ``<modality>.<SOP
+    Instance UID>``). Yields ``(host, port)``."""
     workdir = Path(tempfile.mkdtemp(prefix="storescp-", dir=tmp_path))
 
     def argv(chosen: int) -> list[str]:
@@ -799,6 +808,7 @@ def storescp_server(
             "30",
             "-td",
             "30",
+            *extra,
             str(chosen),
         ]
 
@@ -943,6 +953,177 @@ def pynetdicom_echo(
         ae.shutdown()
 
 
+# --- Storage (C-STORE, PS3.4 B) -----------------------------------------------------------
+
+
+@dataclasses.dataclass
+class StoreSeen:
+    """One C-STORE-RQ as the pynetdicom SCP saw it, the status it answered and the file
+    it wrote (None unless the status is Success)."""
+
+    calling_ae: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str
+    status: int
+    path: Path | None
+
+
+@contextlib.contextmanager
+def pynetdicom_store_scp(
+    out_dir: Path,
+    *,
+    ae_title: str = "PYNSTORE",
+    port: int | None = None,
+    maximum_pdu_size: int = 16382,
+    status: int = 0x0000,
+    error_comment: str | None = None,
+    sop_classes: Sequence[str] | None = None,
+    seen: list[StoreSeen] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """A pynetdicom Storage SCP on 127.0.0.1; yields ``(host, port)``.
+
+    It accepts `sop_classes` (default: every Storage SOP Class pynetdicom knows) in any
+    transfer syntax pynetdicom knows, the first the requestor proposed. Its EVT_C_STORE
+    handler answers `status` (with `error_comment` as ErrorComment, if given); with
+    Success it first writes ``out_dir/<SOP Instance UID>.dcm``: preamble, File Meta
+    from the request and the context, then ``event.request.DataSet``'s bytes exactly as
+    received (pynetdicom's bit-preserving way). Each request goes to `seen`, if given.
+    """
+
+    def handle_store(event: evt.Event) -> Dataset:
+        request = event.request
+        meta = event.file_meta
+        path = None
+        if status == 0x0000:
+            path = out_dir / f"{request.AffectedSOPInstanceUID}.dcm"
+            with path.open("xb") as f:
+                f.write(b"\x00" * 128 + b"DICM")
+                write_file_meta_info(f, meta, enforce_standard=True)
+                f.write(request.DataSet.getvalue())
+        if seen is not None:
+            seen.append(
+                StoreSeen(
+                    calling_ae=event.assoc.requestor.ae_title,
+                    sop_class_uid=str(request.AffectedSOPClassUID),
+                    sop_instance_uid=str(request.AffectedSOPInstanceUID),
+                    transfer_syntax=str(meta.TransferSyntaxUID),
+                    status=status,
+                    path=path,
+                )
+            )
+        response = Dataset()
+        response.Status = status
+        if error_comment is not None:
+            response.ErrorComment = error_comment
+        return response
+
+    ae = AE(ae_title=ae_title)
+    ae.maximum_pdu_size = maximum_pdu_size
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = TIMEOUT
+    classes = sop_classes or [cx.abstract_syntax for cx in AllStoragePresentationContexts]
+    for sop_class in classes:
+        ae.add_supported_context(sop_class, ALL_TRANSFER_SYNTAXES)
+    server = ae.start_server(
+        (HOST, port or 0), block=False, evt_handlers=[(evt.EVT_C_STORE, handle_store)]
+    )
+    assert server is not None  # block=False returns the running server
+    try:
+        yield HOST, server.server_address[1]
+    finally:
+        associations = list(ae.active_associations)
+        ae.shutdown()
+        for assoc in associations:
+            assoc.join(STOP_TIMEOUT)
+
+
+@dataclasses.dataclass
+class StorescuResult:
+    """What storescu did: exit code and its ``-v`` log."""
+
+    argv: list[str]
+    returncode: int
+    log: str
+
+
+def run_storescu(
+    port: int,
+    paths: Sequence[Path],
+    *,
+    called_ae: str = "ANY-SCP",
+    calling_ae: str = "STORESCU",
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> StorescuResult:
+    """Run DCMTK's ``storescu -v -R`` (only the contexts the files need) against
+    127.0.0.1:`port` with `paths`. `extra` arguments go to storescu as they are: one
+    ``--propose-*`` option (e.g. ``-xi``, ``-xy``) picks the transfer syntax it proposes
+    first. Note that storescu re-encodes each data set it sends (DCMTK drops a trailing
+    (FFFC,FFFC) padding element, for one): it is not bit-preserving. Raises `PeerError`
+    if storescu does not finish in `timeout` seconds."""
+    seconds = str(max(1, round(timeout)))
+    argv = ["storescu", "-v", "-R", "-aet", calling_ae, "-aec", called_ae]
+    argv += ["-to", seconds, "-ta", seconds, "-td", seconds, "-ts", seconds]
+    argv += [*extra, HOST, str(port), *map(str, paths)]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=timeout + STOP_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as err:  # subprocess.run has killed storescu
+        output = (err.stdout or b"") + (err.stderr or b"")
+        raise PeerError(
+            f"storescu still running after {timeout} s:\n{output.decode(errors='replace')}"
+        ) from err
+    return StorescuResult(
+        argv, done.returncode, (done.stdout + done.stderr).decode(errors="replace")
+    )
+
+
+def pynetdicom_store(
+    port: int,
+    paths: Sequence[Path],
+    *,
+    ae_title: str = "PYNSCU",
+    called_ae: str = "ANY-SCP",
+    max_pdu: int = 16382,
+    timeout: float = TIMEOUT,
+) -> list[int | None]:
+    """C-STORE each Part 10 file with pynetdicom to 127.0.0.1:`port`, on one association
+    proposing each file's (SOP Class, transfer syntax) pair; one Status per file (None
+    when no response came). The files' data sets are sent as they are, never decoded:
+    pynetdicom's ``_config.STORE_SEND_CHUNKED_DATASET`` is on for the call (then
+    restored). Raises `PeerError` if the association is not accepted."""
+
+    ae = AE(ae_title=ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+    ae.connection_timeout = timeout
+    pairs: dict[str, set[str]] = {}
+    for path in paths:
+        meta = read_file_meta_info(path)
+        pairs.setdefault(str(meta.MediaStorageSOPClassUID), set()).add(str(meta.TransferSyntaxUID))
+    for sop_class, syntaxes in pairs.items():
+        for syntax in sorted(syntaxes):
+            ae.add_requested_context(sop_class, syntax)
+    assoc = ae.associate(HOST, port, ae_title=called_ae, max_pdu=max_pdu)
+    if not assoc.is_established:
+        outcome = "rejected" if assoc.is_rejected else "not established"
+        raise PeerError(f"association with {called_ae} on {HOST}:{port} {outcome}")
+    chunked = _config.STORE_SEND_CHUNKED_DATASET
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    statuses: list[int | None] = []
+    try:
+        for number, path in enumerate(paths, 1):
+            status = assoc.send_c_store(path, msg_id=number)
+            statuses.append(int(status.Status) if "Status" in status else None)
+    finally:
+        _config.STORE_SEND_CHUNKED_DATASET = chunked
+        if assoc.is_established:
+            assoc.release()
+        assoc.join(STOP_TIMEOUT)
+        ae.shutdown()
+    return statuses
+
+
 __all__ = [
     "DCMTK",
     "PATIENT_ROOT_FIND",
@@ -955,6 +1136,8 @@ __all__ = [
     "FindSeen",
     "FindscuResult",
     "PeerError",
+    "StoreSeen",
+    "StorescuResult",
     "dcmqrscp_server",
     "find_matches",
     "free_port",
@@ -966,11 +1149,14 @@ __all__ = [
     "pynetdicom_echo_scp",
     "pynetdicom_find",
     "pynetdicom_find_scp",
+    "pynetdicom_store",
+    "pynetdicom_store_scp",
     "requires_binaries",
     "requires_dcmtk",
     "requires_tshark",
     "run_echoscu",
     "run_findscu",
+    "run_storescu",
     "storescp_server",
     "wlmscpfs_server",
     "write_part10",
