@@ -43,6 +43,7 @@ from .records import (
     record_head,
     transfer_syntax_note,
 )
+from .routing import ConnectionRouter, NewConnection
 from .tcp import Gap, HalfStream
 
 __all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records"]
@@ -176,59 +177,34 @@ class CaptureDecoder:
         self.pdus = pdus
         self.data_sets = data_sets
         self.bulk_threshold = bulk_threshold
-        self._connections: dict[frozenset[tuple[str, int]], _Connection | None] = {}
-        self._syn: dict[frozenset[tuple[str, int]], tuple[str, int]] = {}
-        self._isn: dict[tuple[frozenset[tuple[str, int]], tuple[str, int]], int] = {}
+        self.router = ConnectionRouter(self.ports)
+        self._by_index: dict[int, _Connection] = {}
         self.connections: list[_Connection] = []
         self.problems = 0
 
     # -- connections ---------------------------------------------------------------
 
-    def _connection(self, seg: Segment) -> _Connection | None:
-        src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
-        key = frozenset((src, dst))
-        if key in self._connections:
-            conn = self._connections[key]
-            if conn is None or conn.closed is None or not seg.flags & SYN:
-                return conn
-            del self._connections[key]  # a new connection on the same ports
-        if seg.flags & SYN:
-            self._isn[(key, src)] = seg.seq  # where this side's stream starts
-            if not seg.flags & 0x10:
-                self._syn[key] = src  # the client, if this becomes DICOM
-        if not seg.data:
-            return None  # decide on the first data
-        looks_rq = plausible(seg.data, 0) is not None and seg.data[0] == 1
-        if looks_rq:
-            requestor = src
-        elif seg.sport in self.ports or seg.dport in self.ports:
-            # the client that sent the SYN; else whoever sends to the DICOM port
-            requestor = self._syn.get(key) or (src if seg.dport in self.ports else dst)
-        else:
-            self._connections[key] = None
-            return None
-        acceptor = dst if requestor == src else src
-        late = not looks_rq and key not in self._syn
-        conn = _Connection(
-            len(self.connections) + 1,
-            {requestor: "requestor", acceptor: "acceptor"},
-            pdus=self.pdus,
-        )
-        if late:  # the capture starts after the negotiation: take it as done, unseen
+    def _connection(self, new: NewConnection) -> _Connection:
+        conn = _Connection(new.index, dict(new.endpoints), pdus=self.pdus)
+        if new.late:  # the capture starts after the negotiation: take it as done, unseen
             conn.association.state = State.ESTABLISHED
-        for endpoint, side in conn.endpoints.items():
-            isn = self._isn.pop((key, endpoint), None)
-            if isn is not None:
-                conn.directions[side].tcp.add(isn, b"", syn=True)
+        for side, isn in new.isn.items():
+            conn.directions[side].tcp.add(isn, b"", syn=True)
         self.connections.append(conn)
-        self._connections[key] = conn
+        self._by_index[conn.index] = conn
         return conn
 
     def segment(self, seg: Segment) -> list[Record]:
         """The records one segment completes."""
-        conn = self._connection(seg)
-        if conn is None:
+        route = self.router.route(seg)
+        if route is None:
             return []
+        return self.routed(seg, *route)
+
+    def routed(self, seg: Segment, index: int, new: NewConnection | None) -> list[Record]:
+        """The records one segment completes, its connection found by a
+        :class:`~dimsewire.capture.routing.ConnectionRouter` (perhaps in another process)."""
+        conn = self._connection(new) if new is not None else self._by_index[index]
         side = conn.endpoints[(seg.src, seg.sport)]
         direction = conn.directions[side]
         records: list[Record] = []
@@ -273,7 +249,7 @@ class CaptureDecoder:
         requestor; A-ASSOCIATE-AC/-RJ, A-RELEASE-RP and responses from the acceptor.
         """
         conn = _Connection(
-            len(self.connections) + 1, {("raw", 0): "requestor"}, raw=True, pdus=self.pdus
+            self.router.next_index(), {("raw", 0): "requestor"}, raw=True, pdus=self.pdus
         )
         self.connections.append(conn)
         d = conn.directions["requestor"]
@@ -288,11 +264,13 @@ class CaptureDecoder:
 
     def finish(self) -> list[Record]:
         """End of the capture: flush every connection still open."""
-        records: list[Record] = []
+        return [record for _, records in self.finish_each() for record in records]
+
+    def finish_each(self) -> Iterator[tuple[int, list[Record]]]:
+        """End of the capture, connection by connection: (association number, records)."""
         for conn in self.connections:
             if conn.closed is None:
-                records += self._close(conn, None, "end of capture")
-        return records
+                yield conn.index, self._close(conn, None, "end of capture")
 
     def _close(self, conn: _Connection, seg: Segment | None, how: str) -> list[Record]:
         records: list[Record] = []
