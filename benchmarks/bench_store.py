@@ -856,6 +856,27 @@ def fresh_memory_penalty(directory: Path, size: int = 128 * MiB) -> dict[str, fl
     return {"hot_s_per_gib": hot, "after_3s_idle_s_per_gib": cold}
 
 
+def _machine() -> dict[str, Any]:
+    """Virtualisation and memory facts that change what a store costs (see the docstring)."""
+    flags = ""
+    with contextlib.suppress(OSError):
+        found = re.search(r"^flags\s*:(.*)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        flags = found.group(1) if found else ""
+    return {
+        "hypervisor": " hypervisor" in flags,
+        "free_page_reporting": Path("/sys/module/page_reporting").exists(),
+    }
+
+
+def _examples() -> dict[str, str | None]:
+    """sha256 (first 16 hex digits) of the example programs run, for the record."""
+    found: dict[str, str | None] = {}
+    for name in ("storescu.py", "storescp.py"):
+        path = EXAMPLES / name
+        found[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None
+    return found
+
+
 def environment() -> dict[str, Any]:
     memory = _status_kib(os.getpid(), "VmHWM")  # the harness itself, for the record
     total = None
@@ -878,6 +899,8 @@ def environment() -> dict[str, Any]:
             "dcmtk": _dcmtk_version(),
         },
         "git": _git(),
+        "examples": _examples(),
+        **_machine(),
     }
 
 
@@ -946,7 +969,8 @@ def print_table(summaries: list[dict[str, Any]]) -> None:
         "SCP peak RSS",
         "rounds",
     )
-    widths = (26, 8, 21, 10, 12, 18, 13, 13, 7)
+    names = [f"{row['scu']} -> {row['scp']}" for row in summaries]
+    widths = (max(26, *map(len, names)), 8, 21, 10, 12, 18, 13, 13, 7)
 
     def line(cells: tuple[str, ...]) -> str:
         return " ".join(
