@@ -444,3 +444,18 @@ def test_the_writer_says_where_the_data_set_starts(tmp_path: Path) -> None:
     with open_data_set(path) as data_set:
         assert data_set.meta.data_set_offset == writer.data_set_offset
     assert path.read_bytes()[writer.data_set_offset :] == b"\x08\x00\x16\x00"
+
+
+def test_only_a_pdu_cut_across_chunks_is_copied() -> None:
+    wire = _wire(store(pattern_bytes(200_000)), 4096)
+    chunks = [wire[i : i + 10_000] for i in range(0, len(wire), 10_000)]  # PDUs straddle
+    reassembler = Reassembler(stream_data_sets=lambda p: True)
+    fragments = []
+    for chunk in chunks:
+        reassembler.receive_data(chunk)
+        fragments += [e for e in reassembler.events() if isinstance(e, DataSetFragmentReceived)]
+    assert b"".join(f.data for f in fragments) == pattern_bytes(200_000)
+    in_place = [f for f in fragments if any(f.data.obj is chunk for chunk in chunks)]
+    assert len(chunks) - 1 <= len(fragments) - len(in_place) <= len(chunks) + 1
+    assert len(in_place) > len(fragments) // 2
+    assert reassembler.buffered == 0

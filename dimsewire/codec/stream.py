@@ -59,7 +59,6 @@ __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
 DEFAULT_MAX_PDU_LENGTH = 16382
 #: Cap on PDUs other than P-DATA-TF (A-ASSOCIATE-RQ with many contexts stays far below).
 DEFAULT_MAX_CONTROL_PDU_LENGTH = 1024 * 1024
-_COMPACT_AT = 64 * 1024
 
 
 def _feed_pdata(
@@ -148,9 +147,13 @@ class Reassembler:
         )
         self._pdata_limit = max_pdu_length or max_message_size + 64 * 1024
         self._control_limit = max_control_pdu_length
-        self._buffer: bytes | bytearray = bytearray()
+        # Received bytes are never gathered into one growing buffer: each chunk is framed
+        # where it is, and only a PDU that straddles two chunks is copied (once).
+        self._buffer: bytes | memoryview = b""  # the chunk being framed (read-only)
         self._pos = 0  # start of unread bytes in _buffer
         self._consumed = 0  # stream offset of _buffer[0]
+        self._queue: deque[bytes | memoryview] = deque()  # chunks after _buffer
+        self._queued = 0  # bytes in _queue
         self._message_start: int | None = None
         self._pending: deque[Event] = deque()
         self._error: DecodeError | None = None
@@ -172,26 +175,69 @@ class Reassembler:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet part of a whole PDU."""
-        return len(self._buffer) - self._pos
+        return len(self._buffer) - self._pos + self._queued
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Add bytes from the stream.
 
-        A ``bytes`` object that arrives when nothing is left over is framed where it is,
-        without a copy (what a socket's ``recv`` or asyncio's ``data_received`` gives);
-        other input, or bytes after a partial PDU, is copied into a buffer.
+        A ``bytes`` object (what a socket's ``recv`` or asyncio's ``data_received``
+        gives) is framed where it is, without a copy: the PDVs and streamed fragments
+        handed out are views of it. Mutable input is copied first, since the caller may
+        reuse it. Only a PDU cut across two chunks is copied together.
         """
         if self._eof:
             raise RuntimeError("receive_data after receive_eof")
-        buffer, pos = self._buffer, self._pos
-        if pos == len(buffer) and type(data) is bytes:
-            self._consumed += pos
-            self._buffer, self._pos = data, 0
+        if type(data) is not bytes:
+            data = bytes(data)
+        if not data:
             return
-        if type(buffer) is bytes:  # a partial PDU left in received bytes: start a buffer
-            self._consumed += pos
-            self._buffer, self._pos = bytearray(buffer[pos:]), 0
-        self._buffer += data  # a bytearray here
+        if self._pos == len(self._buffer) and not self._queue:
+            self._consumed += self._pos
+            self._buffer, self._pos = data, 0
+        else:
+            self._queue.append(data)
+            self._queued += len(data)
+
+    def _top_up(self, want: int) -> bool:
+        """Make the current chunk hold `want` unread bytes, from the queued chunks.
+
+        False when they are not all here yet. The unread rest of the current chunk and
+        just the bytes wanted from the next chunks are copied into one new chunk; what
+        is left of the last chunk used stays queued as a view, uncopied.
+        """
+        buffer, pos = self._buffer, self._pos
+        have = len(buffer) - pos
+        if have + self._queued < want:
+            return False
+        parts: list[bytes | memoryview] = [memoryview(buffer)[pos:]] if have else []
+        need = want - have
+        queue = self._queue
+        while need > 0:
+            chunk = queue[0]
+            if len(chunk) <= need:
+                queue.popleft()
+                parts.append(chunk)
+                need -= len(chunk)
+                self._queued -= len(chunk)
+            else:
+                view = memoryview(chunk)
+                parts.append(view[:need])
+                queue[0] = view[need:]
+                self._queued -= need
+                need = 0
+        self._consumed += pos
+        self._buffer, self._pos = b"".join(parts), 0
+        return True
+
+    def _next_chunk(self) -> bool:
+        """Move to the next queued chunk once the current one is used up."""
+        if self._pos < len(self._buffer) or not self._queue:
+            return False
+        self._consumed += len(self._buffer)
+        chunk = self._queue.popleft()
+        self._queued -= len(chunk)
+        self._buffer, self._pos = chunk, 0
+        return True
 
     def receive_eof(self) -> None:
         """The stream has ended; a partial PDU or message is then reported."""
@@ -225,11 +271,13 @@ class Reassembler:
         """Frame and process one PDU if it is all here; False if more bytes are needed."""
         buffer, pos = self._buffer, self._pos
         available = len(buffer) - pos
-        offset = self._consumed + pos
         if available < PDU_HEADER_SIZE:
+            if self._next_chunk() or self._top_up(PDU_HEADER_SIZE):
+                return self._frame_one()
             if self._eof:
-                return self._end_of_stream(available, offset)
+                return self._end_of_stream(available + self._queued, self._consumed + pos)
             return False
+        offset = self._consumed + pos
         try:
             pdu_type, length = parse_pdu_header(buffer, pos, offset=offset)
             limit = self._pdata_limit if pdu_type == P_DATA_TF else self._control_limit
@@ -239,8 +287,10 @@ class Reassembler:
             self._broken = err
             raise
         if available - PDU_HEADER_SIZE < length:
+            if self._top_up(PDU_HEADER_SIZE + length):
+                return self._frame_one()
             if self._eof:
-                return self._end_of_stream(available, offset)
+                return self._end_of_stream(available + self._queued, offset)
             return False
         end = pos + PDU_HEADER_SIZE + length
         try:
@@ -249,7 +299,7 @@ class Reassembler:
             else:
                 self._process_control(bytes(buffer[pos:end]), pdu_type, offset)
         finally:
-            self._advance(end)
+            self._pos = end
         return True
 
     def _process_control(self, raw: bytes, pdu_type: int, offset: int) -> None:
@@ -263,16 +313,10 @@ class Reassembler:
             PDUReceived(pdu_type=pdu_type, name=pdu_name(pdu_type), pdu=pdu, raw=raw, offset=offset)
         )
 
-    def _process_pdata(self, buffer: bytes | bytearray, pos: int, end: int, offset: int) -> None:
+    def _process_pdata(self, buffer: bytes | memoryview, pos: int, end: int, offset: int) -> None:
         assembler = self._assembler
-        body: bytes | memoryview
-        if type(buffer) is bytes:  # immutable: its views can be kept, no copy
-            body = memoryview(buffer)[pos + PDU_HEADER_SIZE : end]
-        else:
-            # A copy, so that no view of the growing buffer outlives this call (an error's
-            # traceback would otherwise pin it and the next receive_data could not resize).
-            with memoryview(buffer) as view:
-                body = view[pos + PDU_HEADER_SIZE : end].tobytes()
+        # A view of received bytes (immutable), kept by the fragments without a copy.
+        body = memoryview(buffer)[pos + PDU_HEADER_SIZE : end]
         if self._pdata_events:
             self._pdata_event(body, offset)
         done: list[Any] = []
@@ -332,13 +376,6 @@ class Reassembler:
         self._pending.append(
             PDUReceived(pdu_type=P_DATA_TF, name="P-DATA-TF", pdu=pdu, raw=raw, offset=offset)
         )
-
-    def _advance(self, end: int) -> None:
-        self._pos = end
-        if end > _COMPACT_AT and end * 2 > len(self._buffer) and type(self._buffer) is bytearray:
-            del self._buffer[:end]
-            self._consumed += end
-            self._pos = 0
 
     def _end_of_stream(self, available: int, offset: int) -> bool:
         if available:
