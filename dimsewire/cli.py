@@ -11,12 +11,13 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
 from .capture.conversation import DEFAULT_PORTS
 from .capture.datasets import DEFAULT_BULK_THRESHOLD
 from .capture.export import Exporter
+from .capture.parallel import ParallelDecoder
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -71,7 +72,24 @@ def _parser() -> argparse.ArgumentParser:
         help="one line per operation of every service, per association (with --json: "
         "JSON Lines of the associations and operations)",
     )
+    decode.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="decode TCP connections in N processes (default 1); the output is the same",
+    )
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {jobs}")
+    return jobs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,21 +143,28 @@ def _progress(stream: BinaryIO, segments: Iterator[Segment]) -> Iterator[Segment
 
 
 def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
-    decoder = CaptureDecoder(
-        args.port or DEFAULT_PORTS,
-        pdus=args.pdus,
-        data_sets=not args.summary,
-        bulk_threshold=None if args.inline_bulk else max(0, args.bulk_threshold),
-        export=None if args.export is None else Exporter(args.export),
-    )
+    ports = args.port or DEFAULT_PORTS
+    options: dict[str, Any] = {
+        "pdus": args.pdus,
+        "data_sets": not args.summary,
+        "bulk_threshold": None if args.inline_bulk else max(0, args.bulk_threshold),
+        "export": None if args.export is None else Exporter(args.export),
+    }
     write = _writer(args, out)
-    if args.raw:
+    if args.raw:  # one stream: nothing to share out
+        decoder = CaptureDecoder(ports, **options)
         for record in decoder.raw(stream.read()):
             write(record)
         return _finish(decoder, write, out, args)
     link, segments = read_segments(stream)
     if not args.json and not args.summary:
         print(f"# {args.capture}: {link}", file=out)
+    if args.jobs > 1:
+        parallel = ParallelDecoder(args.jobs, ports, **options)
+        for record in parallel.records(_progress(stream, segments)):
+            write(record)
+        return _finish(parallel, write, out, args)
+    decoder = CaptureDecoder(ports, **options)
     try:
         for segment in _progress(stream, segments):
             for record in decoder.segment(segment):
@@ -151,7 +176,12 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
     return _finish(decoder, write, out, args)
 
 
-def _finish(decoder: CaptureDecoder, write: _Writer, out: TextIO, args: argparse.Namespace) -> int:
+def _finish(
+    decoder: CaptureDecoder | ParallelDecoder,
+    write: _Writer,
+    out: TextIO,
+    args: argparse.Namespace,
+) -> int:
     if decoder.export is not None:
         print(
             f"# {decoder.export.written} files exported to {decoder.export.directory}",

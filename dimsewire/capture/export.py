@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..part10 import PARTIAL_SUFFIX, Part10Writer
@@ -61,6 +62,9 @@ class _RawWriter:
             self.partial_path.unlink(missing_ok=True)
 
 
+_Make = Callable[[Path], "Part10Writer | _RawWriter"]
+
+
 class ExportWriter:
     """One object being exported: write fragments, then finish or abort."""
 
@@ -82,14 +86,13 @@ class ExportWriter:
     def finish(self) -> tuple[Path, int]:
         """Give the complete file its name; return it and where its data set starts."""
         path = self._writer.finish()
-        self._exporter.release(self._name)
-        self._exporter.written += 1
+        self._exporter.finished(self._name, path)
         return path, path.stat().st_size - self.length
 
     def abort(self) -> None:
         """Remove the partial file: the data set never completed."""
         self._writer.abort()
-        self._exporter.release(self._name)
+        self._exporter.aborted(self._name)
 
 
 class Exporter:
@@ -119,6 +122,24 @@ class Exporter:
         """A file is finished or aborted."""
         self._open.discard(name)
 
+    def finished(self, name: str, path: Path) -> None:
+        """The file `name` is complete at `path`."""
+        self.release(name)
+        self.written += 1
+
+    def aborted(self, name: str) -> None:
+        """The file `name` was removed: its data set never completed."""
+        self.release(name)
+
+    def _create(self, stem: str, suffix: str, make: _Make) -> ExportWriter:
+        """A writer on the first free name ``stem[.N]suffix``, made by `make`."""
+        name = self._name(stem, suffix)
+        try:
+            return ExportWriter(self, make(self.directory / name), name)
+        except BaseException:
+            self.release(name)
+            raise
+
     def open(
         self,
         *,
@@ -140,30 +161,81 @@ class Exporter:
             isinstance(uid, str) and _UID.match(uid) for uid in (sop_class_uid, sop_instance_uid)
         )
         if not valid:
-            name = self._name(f"assoc{assoc}-message{message_id}", ".no-valid-uids.dataset")
-            return ExportWriter(self, _RawWriter(self.directory / name), name)
+            return self._create(
+                f"assoc{assoc}-message{message_id}", ".no-valid-uids.dataset", _RawWriter
+            )
         assert isinstance(sop_class_uid, str)
         assert isinstance(sop_instance_uid, str)
         if transfer_syntax is None:
-            name = self._name(sop_instance_uid, ".transfer-syntax-unknown.dataset")
-            return ExportWriter(self, _RawWriter(self.directory / name), name)
-        name = self._name(sop_instance_uid, ".dcm")
+            return self._create(sop_instance_uid, ".transfer-syntax-unknown.dataset", _RawWriter)
         source = source_ae_title
         if source is not None and (len(source) > 16 or not source.isascii()):
             source = None  # not an AE title File Meta can hold
-        try:
-            writer = Part10Writer(
-                self.directory / name,
+
+        def part10(path: Path) -> Part10Writer:
+            return Part10Writer(
+                path,
                 sop_class_uid=sop_class_uid,
                 sop_instance_uid=sop_instance_uid,
                 transfer_syntax=transfer_syntax,
                 source_ae_title=source,
             )
+
+        try:
+            return self._create(sop_instance_uid, ".dcm", part10)
         except ValueError:  # a transfer syntax UID File Meta cannot hold
+            return self._create(sop_instance_uid, ".transfer-syntax-unknown.dataset", _RawWriter)
+
+    # -- files written elsewhere first (``--jobs N``) ----------------------------------------
+
+    def reserve(self, stem: str, suffix: str) -> str:
+        """Take the name the next file of `stem` and `suffix` gets, as :meth:`open` would."""
+        return self._name(stem, suffix)
+
+    def place(self, name: str, staged: Path) -> Path:
+        """Move a complete file written elsewhere (on this file system) to its reserved
+        `name`; like a file finished here, it never replaces one."""
+        path = self.directory / name
+        try:
+            os.link(staged, path)  # fails rather than replace a file that appeared meanwhile
+        finally:
+            staged.unlink(missing_ok=True)
             self.release(name)
-            name = self._name(sop_instance_uid, ".transfer-syntax-unknown.dataset")
-            return ExportWriter(self, _RawWriter(self.directory / name), name)
-        except BaseException:
-            self.release(name)
-            raise
-        return ExportWriter(self, writer, name)
+        self.written += 1
+        return path
+
+
+#: What a :class:`StagingExporter` did, in order: ``("open", token, stem, suffix)``,
+#: ``("finish", token, path)``, ``("abort", token)``.
+ExportEvent = tuple[str, ...]
+
+
+class StagingExporter(Exporter):
+    """Writes files as :class:`Exporter` does, but under provisional names in a staging
+    directory, and keeps a log of what it did, so that another process can give them
+    the names they would have had there (:meth:`Exporter.reserve`, :meth:`Exporter.place`).
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], prefix: str) -> None:
+        super().__init__(directory)
+        self.prefix = prefix
+        self.events: list[ExportEvent] = []
+        self._count = 0
+
+    def _create(self, stem: str, suffix: str, make: _Make) -> ExportWriter:
+        self._count += 1
+        token = f"{self.prefix}{self._count}"
+        writer = ExportWriter(self, make(self.directory / f"{token}{suffix}"), token)
+        self.events.append(("open", token, stem, suffix))
+        return writer
+
+    def finished(self, name: str, path: Path) -> None:
+        self.events.append(("finish", name, str(path)))
+
+    def aborted(self, name: str) -> None:
+        self.events.append(("abort", name))
+
+    def take_events(self) -> list[ExportEvent]:
+        """The log since the last call."""
+        events, self.events = self.events, []
+        return events

@@ -1,0 +1,389 @@
+"""``dimsewire decode --jobs N``: TCP connections decoded in N worker processes.
+
+The parent reads the capture once and routes each segment to its connection
+(:class:`~dimsewire.capture.routing.ConnectionRouter`: association numbers are given
+here, in capture order, as one process gives them). Each new connection goes to the
+worker with the fewest bytes so far; segments travel in batches, each segment tagged
+with its place in the capture. A worker decodes its connections with a
+:class:`~dimsewire.capture.CaptureDecoder` and sends back, per segment, the records it
+completed. The parent puts them back in capture order (a segment's records are all of
+one connection, so ordering by segment is the order one process gives), then the
+records of the connections still open at the end, by association number.
+
+The output is the same, byte for byte, as with one process:
+
+* problems and summary totals come from the same records in the same order (the summary,
+  with its links across associations, is built in the parent from them);
+* ``--export``: workers write each file under a provisional name in a staging directory
+  inside the export directory and log opens, finishes and aborts; the parent replays the
+  log in capture order, giving each file the name one process would have given it
+  (``<uid>.2.dcm`` depends on what came before) and rewriting the records' file names
+  and BulkDataURIs.
+
+Memory stays bounded: a batch is at most :data:`BATCH_BYTES`, and the parent reads no
+further while the slowest worker is more than :data:`AHEAD` batches behind.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import heapq
+import multiprocessing
+import pickle
+import queue
+import shutil
+import tempfile
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from pydicom import config
+from pydicom.uid import UID
+
+from .conversation import CaptureDecoder
+from .export import Exporter, ExportEvent, StagingExporter
+from .packets import CaptureError, Segment
+from .records import Record
+from .routing import ConnectionRouter, NewConnection
+
+__all__ = ["AHEAD", "BATCH_BYTES", "ParallelDecoder"]
+
+#: Segment bytes sent to the workers at a time (all workers' batches of one round).
+BATCH_BYTES = 2 * 1024 * 1024
+BATCH_SEGMENTS = 4096
+#: Rounds the reading may run ahead of the slowest worker's results.
+AHEAD = 6
+_PER_SEGMENT = 64  # bytes a segment counts for besides its data
+
+#: (segment number, association, the connection if this segment starts it, segment fields)
+_Item = tuple[int, int, NewConnection | None, tuple[Any, ...]]
+#: (segment number or association number, records, export log)
+_Group = tuple[int, list[Record], list[ExportEvent]]
+
+
+@dataclass(frozen=True)
+class _Settings:
+    ports: tuple[int, ...]
+    pdus: bool
+    data_sets: bool
+    bulk_threshold: int | None
+    staging: str | None  # absolute path of the staging directory, with --export
+
+
+def _context() -> BaseContext:
+    """forkserver where there is one (workers start in milliseconds, from a process that
+    imported dimsewire once and holds no thread), else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _uid(text: str) -> UID:
+    return UID(text, validation_mode=config.IGNORE)  # a peer's bad UID: no warning
+
+
+def _reduce_uid(uid: UID) -> tuple[Any, tuple[str]]:
+    return _uid, (str(uid),)
+
+
+def _work(number: int, settings: _Settings, inbox: Any, outbox: Any) -> None:
+    """A worker: decode the batches of segments it is sent, answer each with its groups."""
+    # a UID unpickles through UID(text), which validates (and warns): pass it as it was made
+    copyreg.pickle(UID, _reduce_uid)
+    try:
+        exporter = None
+        if settings.staging is not None:
+            exporter = StagingExporter(settings.staging, f"w{number}-")
+        decoder = CaptureDecoder(
+            settings.ports,
+            pdus=settings.pdus,
+            data_sets=settings.data_sets,
+            bulk_threshold=settings.bulk_threshold,
+            export=exporter,
+        )
+        while True:
+            batch: list[_Item] | None = inbox.get()
+            groups: list[_Group] = []
+            if batch is None:
+                for index, records in decoder.finish_each():
+                    events = exporter.take_events() if exporter is not None else []
+                    groups.append((index, records, events))
+                outbox.put((number, "finish", groups, decoder.problems))
+                return
+            for seq, index, new, fields in batch:
+                records = decoder.routed(Segment(*fields), index, new)
+                events = exporter.take_events() if exporter is not None else []
+                if records or events:
+                    groups.append((seq, records, events))
+            outbox.put((number, "batch", groups, 0))
+    except BaseException as err:  # handed to the parent, raised there
+        try:
+            pickle.dumps(err)
+            failure: BaseException = err
+        except Exception:
+            failure = RuntimeError(f"decoding worker {number}: {traceback.format_exc()}")
+        outbox.put((number, "error", failure, 0))
+
+
+def _fields(seg: Segment) -> tuple[Any, ...]:
+    """A segment as a plain tuple (pickled faster than the dataclass)."""
+    return (
+        seg.frame, seg.time, seg.src, seg.sport, seg.dst, seg.dport,
+        seg.seq, seg.flags, seg.data, seg.ack,
+    )  # fmt: skip
+
+
+class ParallelDecoder:
+    """Decode a capture's connections in `jobs` processes; records as one process gives.
+
+    Parameters are those of :class:`~dimsewire.capture.CaptureDecoder`; `export`, if
+    given, names and keeps the files (the workers write them).
+    """
+
+    def __init__(
+        self,
+        jobs: int,
+        ports: Iterable[int],
+        *,
+        pdus: bool = False,
+        data_sets: bool = True,
+        bulk_threshold: int | None = None,
+        export: Exporter | None = None,
+    ) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        self.jobs = jobs
+        self.export = export
+        self.problems = 0
+        self._ports = tuple(ports)
+        self._options = (pdus, data_sets, bulk_threshold)
+        self._router = ConnectionRouter(self._ports)
+        # per worker
+        self._outstanding: list[deque[int]] = [deque() for _ in range(jobs)]
+        self._pending: list[deque[_Group]] = [deque() for _ in range(jobs)]
+        self._flushed = 0  # every segment up to this number has been sent
+        self._rounds: deque[int] = deque()  # horizons of the rounds not yet all answered
+        self._names: dict[str, str] = {}  # provisional file -> its reserved name
+        self._moved: dict[str, tuple[str, str, str, str]] = {}  # staged path -> new names
+        self._processes: list[BaseProcess] = []
+        self._inboxes: list[Any] = []
+        self._outbox: Any = None
+
+    # -- the parent's loop -----------------------------------------------------------
+
+    def records(self, segments: Iterable[Segment]) -> Iterator[Record]:
+        """Every record of the capture, in the order one process gives them.
+
+        A :class:`CaptureError` while reading gives its problem record after the records
+        of every segment before it, as with one process.
+        """
+        staging = None
+        if self.export is not None:
+            staging = Path(tempfile.mkdtemp(prefix=".dimsewire-jobs-", dir=self.export.directory))
+        try:
+            self._start(None if staging is None else str(staging.resolve()))
+            yield from self._run(segments)
+        finally:
+            self._stop()
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def _start(self, staging: str | None) -> None:
+        ctx = _context()
+        pdus, data_sets, bulk_threshold = self._options
+        settings = _Settings(self._ports, pdus, data_sets, bulk_threshold, staging)
+        self._outbox = ctx.Queue()
+        for number in range(self.jobs):
+            inbox = ctx.Queue()
+            process = ctx.Process(  # type: ignore[attr-defined]
+                target=_work,
+                args=(number, settings, inbox, self._outbox),
+                name=f"dimsewire-decode-{number}",
+                daemon=True,
+            )
+            process.start()
+            self._inboxes.append(inbox)
+            self._processes.append(process)
+
+    def _stop(self) -> None:
+        for inbox in self._inboxes:
+            inbox.cancel_join_thread()
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        self._processes.clear()
+
+    def _run(self, segments: Iterable[Segment]) -> Iterator[Record]:
+        buffers: list[list[_Item]] = [[] for _ in range(self.jobs)]
+        load = [0] * self.jobs
+        owner: dict[int, int] = {}
+        size = count = seq = 0
+        failure: CaptureError | None = None
+        try:
+            for seg in segments:
+                route = self._router.route(seg)
+                if route is None:
+                    continue
+                seq += 1
+                index, new = route
+                if new is not None:
+                    owner[index] = load.index(min(load))
+                worker = owner[index]
+                weight = len(seg.data) + _PER_SEGMENT
+                load[worker] += weight
+                buffers[worker].append((seq, index, new, _fields(seg)))
+                size += weight
+                count += 1
+                if size >= BATCH_BYTES or count >= BATCH_SEGMENTS:
+                    yield from self._flush(buffers, seq)
+                    size = count = 0
+        except CaptureError as err:
+            failure = err
+        yield from self._flush(buffers, seq)
+        while any(self._outstanding):
+            self._receive(block=True)
+            yield from self._emit()
+        if failure is not None:
+            decoder = CaptureDecoder(self._ports)  # words the problem as one process does
+            yield decoder.capture_error(failure)
+            self.problems += decoder.problems
+        yield from self._finish()
+
+    def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Record]:
+        """Send every worker its batch; emit what can be; wait if reading runs ahead."""
+        for worker, batch in enumerate(buffers):
+            if batch:
+                self._inboxes[worker].put(batch)
+                self._outstanding[worker].append(self._flushed)
+                buffers[worker] = []
+        self._flushed = horizon
+        self._rounds.append(horizon)
+        self._receive(block=False)
+        yield from self._emit()
+        while len(self._rounds) > AHEAD:
+            self._receive(block=True)
+            yield from self._emit()
+
+    def _receive(self, *, block: bool) -> None:
+        """Take the workers' answers (at least one if `block`)."""
+        while True:
+            try:
+                message = self._outbox.get(timeout=1.0) if block else self._outbox.get_nowait()
+            except queue.Empty:
+                if not block:
+                    return
+                self._check_alive(n for n, owed in enumerate(self._outstanding) if owed)
+                continue
+            worker, kind, payload, _ = message
+            if kind == "error":
+                raise payload
+            assert kind == "batch", kind
+            self._outstanding[worker].popleft()
+            self._pending[worker].extend(payload)
+            block = False
+
+    def _check_alive(self, expected: Iterable[int]) -> None:
+        """Fail if a worker that owes an answer has ended (killed, out of memory)."""
+        for number in expected:
+            process = self._processes[number]
+            if not process.is_alive() and self._outbox.empty():
+                raise RuntimeError(f"decoding worker {number} ended (exit code {process.exitcode})")
+
+    def _emit(self) -> Iterator[Record]:
+        """The records of every segment all workers are done with, in capture order."""
+        done = min(
+            outstanding[0] if outstanding else self._flushed for outstanding in self._outstanding
+        )
+        while self._rounds and self._rounds[0] <= done:
+            self._rounds.popleft()
+        ready: list[list[tuple[int, int, _Group]]] = []
+        for worker, pending in enumerate(self._pending):
+            taken = []
+            while pending and pending[0][0] <= done:
+                group = pending.popleft()
+                taken.append((group[0], worker, group))
+            if taken:
+                ready.append(taken)
+        for _, worker, group in heapq.merge(*ready):
+            yield from self._records(worker, group)
+
+    def _finish(self) -> Iterator[Record]:
+        """The records of the connections still open at the end, by association number."""
+        for inbox in self._inboxes:
+            inbox.put(None)
+        groups: list[tuple[int, int, _Group]] = []
+        left = set(range(self.jobs))
+        while left:
+            try:
+                worker, kind, payload, problems = self._outbox.get(timeout=1.0)
+            except queue.Empty:
+                self._check_alive(left)
+                continue
+            if kind == "error":
+                raise payload
+            assert kind == "finish", kind
+            groups += [(group[0], worker, group) for group in payload]
+            self.problems += problems
+            left.discard(worker)
+        for _, worker, group in sorted(groups, key=lambda item: item[0]):
+            yield from self._records(worker, group)
+
+    # -- export ----------------------------------------------------------------------
+
+    def _records(self, worker: int, group: _Group) -> Iterator[Record]:
+        _, records, events = group
+        if self.export is not None:
+            for event in events:
+                self._replay(event)
+        for record in records:
+            if "exported_file" in record:
+                self._rename(record)
+            yield record
+
+    def _replay(self, event: ExportEvent) -> None:
+        """Do what a worker's exporter did, under the names one process would give."""
+        assert self.export is not None
+        kind, token = event[0], event[1]
+        if kind == "open":
+            self._names[token] = self.export.reserve(event[2], event[3])
+        elif kind == "finish":
+            staged = Path(event[2])
+            path = self.export.place(self._names.pop(token), staged)
+            self._moved[str(staged)] = (
+                str(path),
+                path.resolve().as_uri() + "?",
+                str(staged),
+                staged.resolve().as_uri() + "?",
+            )
+        else:
+            self.export.release(self._names.pop(token))
+
+    def _rename(self, record: Record) -> None:
+        """A C-STORE-RQ record with its file's real name and BulkDataURIs into it."""
+        moved = self._moved.pop(record["exported_file"], None)
+        if moved is None:
+            return
+        path, uri, _, staged_uri = moved
+        record["exported_file"] = path
+        shown = record.get("dataset")
+        if shown:
+            _rewrite_uris(shown, staged_uri, uri)
+
+
+def _rewrite_uris(shown: dict[str, Any], old: str, new: str) -> None:
+    for element in shown.values():
+        uri = element.get("BulkDataURI")
+        if isinstance(uri, str) and uri.startswith(old):
+            element["BulkDataURI"] = new + uri[len(old) :]
+        if element.get("vr") == "SQ":
+            for item in element.get("Value") or ():
+                if isinstance(item, dict):
+                    _rewrite_uris(item, old, new)
