@@ -9,7 +9,11 @@ rounds, each in a fresh process with its output to /dev/null:
   frames the PDUs by their 6-byte headers (the least any decoder must do);
 * ``dimsewire decode --summary`` and ``--export DIR`` (bar: at least half the floor's MB/s);
 * ``dimsewire decode --json`` against ``tshark -T json`` (bar: at least tshark's MB/s);
-* ``dimsewire decode`` (text) against ``tshark -V`` (bar: at least tshark's MB/s).
+* ``dimsewire decode`` (text) against ``tshark -V`` (bar: at least tshark's MB/s);
+* ``--jobs 1`` and ``--jobs 2`` on two multi-association captures made alongside: four
+  concurrent C-STORE associations of the same size (``--summary``), and C-FIND
+  associations (a tenth of the size; ``--json``; bar: ``--jobs 2`` at least 1.6x
+  ``--jobs 1``).
 
 Speeds are MB of capture file per second, medians over the rounds. Exit status 1 if a bar
 fails. ``--quick`` is a smoke run (a 60 MB capture, one round)::
@@ -49,6 +53,9 @@ from dimsewire import (  # noqa: E402
 from dimsewire.association import answer_contexts  # noqa: E402
 from dimsewire.pdus import ReleaseRP, ReleaseRQ, associate_ac, associate_rq  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from make_large_capture import write as write_finds  # noqa: E402
+
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT = "1.2.840.10008.1.2.1"
 PORT = 11112
@@ -81,13 +88,14 @@ def _address(text: str) -> bytes:
 class _Writer:
     """TCP segments of one connection into a pcap, sequence numbers and ACKs kept."""
 
-    def __init__(self, out: Any) -> None:
-        self.pcap = dpkt.pcap.Writer(out, linktype=1, snaplen=262144)
+    def __init__(self, out: Any, client: tuple[str, int] = CLIENT, pcap: Any = None) -> None:
+        self.pcap = pcap or dpkt.pcap.Writer(out, linktype=1, snaplen=262144)
+        self.client = client
         self.seq = {True: 1000, False: 5000}
         self.time = 1_700_000_000.0
 
     def packet(self, from_client: bool, data: bytes, flags: int = dpkt.tcp.TH_ACK) -> None:
-        src, dst = (CLIENT, SERVER) if from_client else (SERVER, CLIENT)
+        src, dst = (self.client, SERVER) if from_client else (SERVER, self.client)
         tcp = dpkt.tcp.TCP(
             sport=src[1], dport=dst[1], seq=self.seq[from_client],
             ack=self.seq[not from_client], flags=flags, data=data,
@@ -107,10 +115,9 @@ class _Writer:
             self.packet(from_client, bytes(view[pos : pos + SEGMENT]))
 
 
-def make_capture(path: Path, size: int) -> None:
-    """One association storing 512 KiB images until the file holds `size` bytes."""
-    scu = AssociationEndpoint("requestor", max_pdu_length=16382)
-    scp = AssociationEndpoint("acceptor", max_pdu_length=16382)
+def make_capture(path: Path, size: int, associations: int = 1) -> None:
+    """`associations` concurrent associations (from client ports 40001, 40002, ...),
+    taking turns to store a 512 KiB image, until the file holds `size` bytes."""
     rq = associate_rq(
         "STORESCP", "STORESCU", [(1, CT_IMAGE, [EXPLICIT])], max_length=16382,
         implementation_class_uid=IMPLEMENTATION_CLASS_UID,
@@ -122,33 +129,44 @@ def make_capture(path: Path, size: int) -> None:
     template = _image()
     placeholder = f"{UID_PREFIX}{10**11}".encode()
     with path.open("wb") as out:
-        w = _Writer(out)
-        w.packet(True, b"", dpkt.tcp.TH_SYN)
-        w.packet(False, b"", dpkt.tcp.TH_SYN | dpkt.tcp.TH_ACK)
-        w.stream(True, scu.send_pdu(rq))
-        scp.association.observe(rq, "requestor")
-        w.stream(False, scp.send_pdu(ac))
-        scu.association.observe(ac, "acceptor")
+        pcap = dpkt.pcap.Writer(out, linktype=1, snaplen=262144)
+        writers = [
+            _Writer(out, (CLIENT[0], CLIENT[1] + n), pcap) for n in range(associations)
+        ]  # fmt: skip
+        endpoints = []
+        for w in writers:
+            scu = AssociationEndpoint("requestor", max_pdu_length=16382)
+            scp = AssociationEndpoint("acceptor", max_pdu_length=16382)
+            w.packet(True, b"", dpkt.tcp.TH_SYN)
+            w.packet(False, b"", dpkt.tcp.TH_SYN | dpkt.tcp.TH_ACK)
+            w.stream(True, scu.send_pdu(rq))
+            scp.association.observe(rq, "requestor")
+            w.stream(False, scp.send_pdu(ac))
+            scu.association.observe(ac, "acceptor")
+            endpoints.append((scu, scp))
         number = 0
         while out.tell() < size:
-            number += 1
-            uid = f"{UID_PREFIX}{10**11 + number}"
-            store = C_STORE()
-            store.MessageID = number % 65536
-            store.AffectedSOPClassUID = CT_IMAGE
-            store.AffectedSOPInstanceUID = uid
-            store.DataSet = template.replace(placeholder, uid.encode(), 1)
-            w.stream(True, b"".join(scu.send_message(store, 1)))
-            rsp = C_STORE()
-            rsp.MessageIDBeingRespondedTo = store.MessageID
-            rsp.AffectedSOPClassUID = CT_IMAGE
-            rsp.AffectedSOPInstanceUID = uid
-            rsp.Status = 0x0000
-            w.stream(False, b"".join(scp.send_message(rsp, 1)))
-        w.stream(True, ReleaseRQ().encode())
-        w.stream(False, ReleaseRP().encode())
-        w.packet(True, b"", dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK)
-        w.packet(False, b"", dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK)
+            for w, (scu, scp) in zip(writers, endpoints, strict=True):
+                w.time = max(x.time for x in writers)  # one clock for the capture
+                number += 1
+                uid = f"{UID_PREFIX}{10**11 + number}"
+                store = C_STORE()
+                store.MessageID = number % 65536
+                store.AffectedSOPClassUID = CT_IMAGE
+                store.AffectedSOPInstanceUID = uid
+                store.DataSet = template.replace(placeholder, uid.encode(), 1)
+                w.stream(True, b"".join(scu.send_message(store, 1)))
+                rsp = C_STORE()
+                rsp.MessageIDBeingRespondedTo = store.MessageID
+                rsp.AffectedSOPClassUID = CT_IMAGE
+                rsp.AffectedSOPInstanceUID = uid
+                rsp.Status = 0x0000
+                w.stream(False, b"".join(scp.send_message(rsp, 1)))
+        for w in writers:
+            w.stream(True, ReleaseRQ().encode())
+            w.stream(False, ReleaseRP().encode())
+            w.packet(True, b"", dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK)
+            w.packet(False, b"", dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK)
 
 
 # --- the floor: read, order, frame ---------------------------------------------------------
@@ -220,6 +238,18 @@ def rows_for(path: Path, work: Path) -> dict[str, list[str]]:
     return rows
 
 
+def jobs_rows(stores: Path, finds: Path) -> dict[str, tuple[Path, list[str]]]:
+    """``--jobs 1`` and ``--jobs 2`` on two multi-association captures: 4 concurrent C-STORE
+    associations (little decoding per byte) and C-FIND associations (much)."""
+    python = sys.executable
+    rows = {}
+    for label, path, mode in (("4 x C-STORE", stores, "--summary"), ("C-FIND", finds, "--json")):
+        for jobs in ("1", "2"):
+            argv = [python, "-m", "dimsewire.cli", "decode", str(path), "--port", str(PORT)]
+            rows[f"{label} {mode} --jobs {jobs}"] = (path, [*argv, mode, "--jobs", jobs])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=200, help="capture size in MB (default 200)")
@@ -227,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 60 MB, one round")
     parser.add_argument("--capture", type=Path, help="reuse (or make) this capture file")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--no-jobs", action="store_true", help="leave out the --jobs rows")
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor is not None:
@@ -244,13 +275,23 @@ def main(argv: list[str] | None = None) -> int:
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         megabytes = path.stat().st_size / 1e6
         rows = rows_for(path, work)
+        multi = jobs_rows(work / "stores4.pcap", work / "finds.pcap")
+        if not args.no_jobs:
+            started = time.perf_counter()
+            make_capture(work / "stores4.pcap", size, associations=4)
+            write_finds(work / "finds.pcap", max(10, size // 10_000_000))
+            print(f"made the --jobs captures in {time.perf_counter() - started:.1f} s")
+            rows.update({name: argv for name, (_, argv) in multi.items()})
+        sizes = {name: path.stat().st_size / 1e6 for name, (path, _) in multi.items()}
         times: dict[str, list[float]] = {name: [] for name in rows}
         for number in range(rounds):
             order = list(rows) if number % 2 == 0 else list(rows)[::-1]
             for name in order:
                 cleanup = work / "export" if "--export" in name else None
                 times[name].append(_timed(rows[name], cleanup))
-        speeds = {name: megabytes / statistics.median(t) for name, t in times.items()}
+        speeds = {
+            name: sizes.get(name, megabytes) / statistics.median(t) for name, t in times.items()
+        }
     print(f"\n{megabytes:.0f} MB capture, {rounds} round(s), medians, MB/s of capture file:")
     for name, speed in speeds.items():
         print(f"  {name:<36} {speed:8.1f} MB/s  ({statistics.median(times[name]):.2f} s)")
@@ -266,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         bars.append(("--json >= tshark -T json", json_speed, speeds["tshark -T json"]))
         bars.append(("text >= tshark -V", text_speed, speeds["tshark -V"]))
+    if not args.no_jobs:  # the bar of issue 13
+        one, two = speeds["C-FIND --json --jobs 1"], speeds["C-FIND --json --jobs 2"]
+        bars.append(("C-FIND --json: --jobs 2 >= 1.6x --jobs 1", two, one * 1.6))
     print()
     failed = False
     for text, got, bar in bars:

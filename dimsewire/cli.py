@@ -18,6 +18,7 @@ from .capture.conversation import DEFAULT_PORTS
 from .capture.datasets import DEFAULT_BULK_THRESHOLD
 from .capture.export import Exporter
 from .capture.parallel import ParallelDecoder
+from .capture.records import json_line
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -160,9 +161,10 @@ def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
     if not args.json and not args.summary:
         print(f"# {args.capture}: {link}", file=out)
     if args.jobs > 1:
-        parallel = ParallelDecoder(args.jobs, ports, **options)
-        for record in parallel.records(_progress(stream, segments)):
-            write(record)
+        form = "summary" if args.summary else "json" if args.json else "record"
+        parallel = ParallelDecoder(args.jobs, ports, form=form, **options)
+        for out_record in parallel.records(_progress(stream, segments)):
+            write(out_record)
         return _finish(parallel, write, out, args)
     decoder = CaptureDecoder(ports, **options)
     try:
@@ -201,14 +203,15 @@ class _Writer:
         self.summary = Summary()
         self.text = TextWriter(out)
 
-    def __call__(self, record: Record) -> None:
-        if self.args.summary:
+    def __call__(self, record: Record | str) -> None:
+        if isinstance(record, str):  # a record already as its JSON line (--jobs N)
+            self.out.write(record)
+        elif self.args.summary:
             self.summary.add(record)
             if record["type"] == "problem" and not self.args.json:
                 self.text.write(record)
         elif self.args.json:
-            public = {k: v for k, v in record.items() if not k.startswith("_")}
-            self.out.write(json.dumps(public, default=str) + "\n")
+            self.out.write(json_line(record))
         else:
             self.text.write(record)
 

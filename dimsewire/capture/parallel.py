@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copyreg
 import heapq
+import json
 import multiprocessing
 import pickle
 import queue
@@ -35,7 +36,7 @@ import shutil
 import tempfile
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -48,8 +49,9 @@ from pydicom.uid import UID
 from .conversation import CaptureDecoder
 from .export import Exporter, ExportEvent, StagingExporter
 from .packets import CaptureError, Segment
-from .records import Record
+from .records import Record, json_line
 from .routing import ConnectionRouter, NewConnection
+from .summary import summary_fields
 
 __all__ = ["AHEAD", "BATCH_BYTES", "ParallelDecoder"]
 
@@ -63,7 +65,7 @@ _PER_SEGMENT = 64  # bytes a segment counts for besides its data
 #: (segment number, association, the connection if this segment starts it, segment fields)
 _Item = tuple[int, int, NewConnection | None, tuple[Any, ...]]
 #: (segment number or association number, records, export log)
-_Group = tuple[int, list[Record], list[ExportEvent]]
+_Group = tuple[int, list[Any], list[ExportEvent]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class _Settings:
     data_sets: bool
     bulk_threshold: int | None
     staging: str | None  # absolute path of the staging directory, with --export
+    form: str  # what a worker sends of a record (see ParallelDecoder)
 
 
 def _context() -> BaseContext:
@@ -83,6 +86,15 @@ def _context() -> BaseContext:
         ctx.set_forkserver_preload([__name__])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+#: What a worker sends of its records: as they are, their JSON lines, or what the
+#: summary reads of them.
+_FORMS: dict[str, Callable[[list[Record]], list[Any]]] = {
+    "record": lambda records: records,
+    "json": lambda records: [json_line(record) for record in records],
+    "summary": lambda records: [summary_fields(record) for record in records],
+}
 
 
 def _uid(text: str) -> UID:
@@ -108,17 +120,18 @@ def _work(number: int, settings: _Settings, inbox: Any, outbox: Any) -> None:
             bulk_threshold=settings.bulk_threshold,
             export=exporter,
         )
+        form = _FORMS[settings.form]
         while True:
             batch: list[_Item] | None = inbox.get()
             groups: list[_Group] = []
             if batch is None:
                 for index, records in decoder.finish_each():
                     events = exporter.take_events() if exporter is not None else []
-                    groups.append((index, records, events))
+                    groups.append((index, form(records), events))
                 outbox.put((number, "finish", groups, decoder.problems))
                 return
             for seq, index, new, fields in batch:
-                records = decoder.routed(Segment(*fields), index, new)
+                records = form(decoder.routed(Segment(*fields), index, new))
                 events = exporter.take_events() if exporter is not None else []
                 if records or events:
                     groups.append((seq, records, events))
@@ -144,7 +157,10 @@ class ParallelDecoder:
     """Decode a capture's connections in `jobs` processes; records as one process gives.
 
     Parameters are those of :class:`~dimsewire.capture.CaptureDecoder`; `export`, if
-    given, names and keeps the files (the workers write them).
+    given, names and keeps the files (the workers write them). `form` says what comes
+    out for each record: ``"record"`` the record; ``"json"`` its ``--json`` line (made
+    by the worker); ``"summary"`` what :class:`~dimsewire.capture.summary.Summary` reads
+    of it. Records made in the parent (a capture that cannot be read on) come as records.
     """
 
     def __init__(
@@ -156,7 +172,10 @@ class ParallelDecoder:
         data_sets: bool = True,
         bulk_threshold: int | None = None,
         export: Exporter | None = None,
+        form: str = "record",
     ) -> None:
+        if form not in _FORMS:
+            raise ValueError(f"form must be one of {', '.join(_FORMS)}, not {form!r}")
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
@@ -164,6 +183,7 @@ class ParallelDecoder:
         self.problems = 0
         self._ports = tuple(ports)
         self._options = (pdus, data_sets, bulk_threshold)
+        self._form = form
         self._router = ConnectionRouter(self._ports)
         # per worker
         self._outstanding: list[deque[int]] = [deque() for _ in range(jobs)]
@@ -178,7 +198,7 @@ class ParallelDecoder:
 
     # -- the parent's loop -----------------------------------------------------------
 
-    def records(self, segments: Iterable[Segment]) -> Iterator[Record]:
+    def records(self, segments: Iterable[Segment]) -> Iterator[Record | str]:
         """Every record of the capture, in the order one process gives them.
 
         A :class:`CaptureError` while reading gives its problem record after the records
@@ -198,7 +218,7 @@ class ParallelDecoder:
     def _start(self, staging: str | None) -> None:
         ctx = _context()
         pdus, data_sets, bulk_threshold = self._options
-        settings = _Settings(self._ports, pdus, data_sets, bulk_threshold, staging)
+        settings = _Settings(self._ports, pdus, data_sets, bulk_threshold, staging, self._form)
         self._outbox = ctx.Queue()
         for number in range(self.jobs):
             inbox = ctx.Queue()
@@ -221,7 +241,7 @@ class ParallelDecoder:
             process.join()
         self._processes.clear()
 
-    def _run(self, segments: Iterable[Segment]) -> Iterator[Record]:
+    def _run(self, segments: Iterable[Segment]) -> Iterator[Record | str]:
         buffers: list[list[_Item]] = [[] for _ in range(self.jobs)]
         load = [0] * self.jobs
         owner: dict[int, int] = {}
@@ -257,7 +277,7 @@ class ParallelDecoder:
             self.problems += decoder.problems
         yield from self._finish()
 
-    def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Record]:
+    def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Record | str]:
         """Send every worker its batch; emit what can be; wait if reading runs ahead."""
         for worker, batch in enumerate(buffers):
             if batch:
@@ -297,7 +317,7 @@ class ParallelDecoder:
             if not process.is_alive() and self._outbox.empty():
                 raise RuntimeError(f"decoding worker {number} ended (exit code {process.exitcode})")
 
-    def _emit(self) -> Iterator[Record]:
+    def _emit(self) -> Iterator[Record | str]:
         """The records of every segment all workers are done with, in capture order."""
         done = min(
             outstanding[0] if outstanding else self._flushed for outstanding in self._outstanding
@@ -315,7 +335,7 @@ class ParallelDecoder:
         for _, worker, group in heapq.merge(*ready):
             yield from self._records(worker, group)
 
-    def _finish(self) -> Iterator[Record]:
+    def _finish(self) -> Iterator[Record | str]:
         """The records of the connections still open at the end, by association number."""
         for inbox in self._inboxes:
             inbox.put(None)
@@ -338,12 +358,15 @@ class ParallelDecoder:
 
     # -- export ----------------------------------------------------------------------
 
-    def _records(self, worker: int, group: _Group) -> Iterator[Record]:
+    def _records(self, worker: int, group: _Group) -> Iterator[Record | str]:
         _, records, events = group
         if self.export is not None:
             for event in events:
                 self._replay(event)
         for record in records:
+            if isinstance(record, str):
+                yield self._rename_line(record) if "exported_file" in record else record
+                continue
             if "exported_file" in record:
                 self._rename(record)
             yield record
@@ -366,6 +389,18 @@ class ParallelDecoder:
         else:
             self.export.release(self._names.pop(token))
 
+    def _rename_line(self, line: str) -> str:
+        """A C-STORE-RQ record's JSON line with its file's real name and BulkDataURIs."""
+        key = '"exported_file": '
+        start = line.index(key) + len(key)
+        staged = json.loads(line[start : line.index('"', start + 1) + 1])
+        moved = self._moved.pop(staged, None)
+        if moved is None:
+            return line
+        path, uri, staged_path, staged_uri = moved
+        line = line.replace(_escaped(staged_uri), _escaped(uri))
+        return line.replace(_escaped(staged_path), _escaped(path))
+
     def _rename(self, record: Record) -> None:
         """A C-STORE-RQ record with its file's real name and BulkDataURIs into it."""
         moved = self._moved.pop(record["exported_file"], None)
@@ -376,6 +411,10 @@ class ParallelDecoder:
         shown = record.get("dataset")
         if shown:
             _rewrite_uris(shown, staged_uri, uri)
+
+
+def _escaped(text: str) -> str:
+    return json.dumps(text)[1:-1]
 
 
 def _rewrite_uris(shown: dict[str, Any], old: str, new: str) -> None:

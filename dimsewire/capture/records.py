@@ -7,6 +7,7 @@ information. :mod:`dimsewire.capture.conversation` decides when a record is due.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -51,6 +52,7 @@ __all__ = [
     "connection_end_record",
     "data_set",
     "data_set_parameter",
+    "json_line",
     "message_fields",
     "message_record",
     "pdu_record",
@@ -274,6 +276,12 @@ def message_fields(prim: DimsePrimitive) -> Record:
     if others:
         fields["other_elements"] = others
     return fields
+
+
+def json_line(record: Record) -> str:
+    """The record as one line of ``--json`` output (keys starting with ``_`` left out)."""
+    public = {k: v for k, v in record.items() if not k.startswith("_")}
+    return json.dumps(public, default=str) + "\n"
 
 
 # --- one builder per record type ----------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from pydicom.datadict import keyword_for_tag
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "summary_fields"]
 
 _TRANSACTION_UID = "00081195"
 _REFERENCED_SOP_SEQUENCE = "00081199"
@@ -226,6 +226,14 @@ class Association:
             ),
             "problems": self.problems,
         }
+
+
+def summary_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with only what :meth:`Summary.add` reads of it: a response's data set
+    is never read (``--jobs N`` sends less between processes)."""
+    if record["type"] == "message" and "dataset" in record and record["command"][-3:] != "-RQ":
+        return {k: v for k, v in record.items() if k != "dataset"}
+    return record
 
 
 class Summary:
