@@ -52,6 +52,7 @@ __all__ = [
     "AcceptedContext",
     "Association",
     "AssociationEndpoint",
+    "PDUStream",
     "Side",
     "State",
     "answer_contexts",
@@ -475,7 +476,7 @@ class AssociationEndpoint:
 
     def stream_message(
         self, primitive: DimsePrimitive, context_id: int, *, pack: bool = False
-    ) -> Iterator[list[Buffer]]:
+    ) -> PDUStream:
         """The P-DATA-TF PDUs of one message, lazily, each a list of buffers.
 
         Write each PDU's buffers in order (``socket.sendmsg`` takes them as they are)
@@ -517,7 +518,7 @@ class AssociationEndpoint:
             if opened is not None:
                 opened.close()
             raise
-        return _closing(pdus, opened)
+        return PDUStream(pdus, opened)
 
     def _check_file(self, primitive: DimsePrimitive, source: object, context_id: int) -> None:
         """A Part 10 source must be in the context's transfer syntax and be the instance."""
@@ -599,9 +600,39 @@ def _streamed_data_set(primitive: DimsePrimitive) -> object | None:
     return value
 
 
-def _closing(pdus: Iterator[list[Buffer]], opened: Part10DataSet | None) -> Iterator[list[Buffer]]:
-    try:
-        yield from pdus
-    finally:
-        if opened is not None:
-            opened.close()
+class PDUStream:
+    """The PDUs of one message, lazily, each a list of buffers (from ``stream_message``).
+
+    When the endpoint opened the data set's file, the stream closes it when exhausted,
+    on :meth:`close` or at the end of a ``with`` block; call one of them when you stop
+    early (an aborted association), as a file left to the garbage collector may be
+    reported unclosed.
+    """
+
+    def __init__(self, pdus: Iterator[list[Buffer]], opened: Part10DataSet | None) -> None:
+        self._pdus = pdus
+        self._opened = opened
+
+    def __iter__(self) -> PDUStream:
+        return self
+
+    def __enter__(self) -> PDUStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __next__(self) -> list[Buffer]:
+        try:
+            return next(self._pdus)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the file this stream opened, if any (the remaining PDUs are not sent)."""
+        if self._opened is not None:
+            self._opened.close()
+
+    def __del__(self) -> None:
+        self.close()

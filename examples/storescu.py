@@ -256,8 +256,9 @@ class Connection:
             # since it was read): nothing was sent, the association goes on
             return StoreResult(item.path, problem=f"not sent: {err}")
         try:
-            for buffers in pdus:  # a fault in here leaves the message unfinished: abort
-                await self.send(buffers)
+            with pdus:  # closes the file, also when the association goes down mid-way
+                for buffers in pdus:  # a fault in here leaves the message unfinished
+                    await self.send(buffers)
         except ConnectionError as err:
             raise PeerError(await self.why_lost()) from err
         while True:

@@ -18,6 +18,7 @@ the warnings beside it.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import struct
 import warnings
@@ -112,6 +113,13 @@ def _key(tag: int) -> str:
     return f"{tag:08X}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _packer(fmt: str) -> struct.Struct:
+    """A compiled format: struct's module-level functions cache formats by value, and a str
+    format beside pydicom's equal bytes one makes a BytesWarning under python -bb."""
+    return struct.Struct(fmt)
+
+
 class _Walker:
     def __init__(self, data: bytes, implicit: bool, little: bool) -> None:
         self.data = data
@@ -195,16 +203,16 @@ class _Walker:
             values = _components(vr, raw)
         elif vr in _NUMBERS:
             code = _NUMBERS[vr]
-            size = struct.calcsize(self.order + code)
+            size = _packer(self.order + code).size
             if len(raw) % size:
                 raise _UnsureError
-            values = list(struct.unpack(f"{self.order}{len(raw) // size}{code}", raw))
+            values = list(_packer(f"{self.order}{len(raw) // size}{code}").unpack(raw))
             if vr in ("FL", "FD"):
                 values = [float(v) for v in values]
         elif vr == "AT":
             if len(raw) % 4:
                 raise _UnsureError
-            pairs = struct.unpack(f"{self.order}{len(raw) // 2}H", raw)
+            pairs = _packer(f"{self.order}{len(raw) // 2}H").unpack(raw)
             values = [f"{pairs[i] << 16 | pairs[i + 1]:08X}" for i in range(0, len(pairs), 2)]
         elif vr in _BYTES and self.order == "<":
             if not raw:

@@ -70,8 +70,14 @@ def _ethernet(buf: bytes) -> tuple[int, int]:
     return ethertype, pos + 2
 
 
+# Compiled formats only: struct's module-level functions cache formats by value, and a str
+# format beside pydicom's equal bytes one makes a BytesWarning under python -bb.
+_FAMILY = struct.Struct("<I")  # BSD loopback: address family, host order (little here)
+_TCP_HEAD = struct.Struct(">HHII")  # source port, destination port, sequence, ack
+
+
 def _null(buf: bytes) -> tuple[int, int]:
-    family = struct.unpack_from("<I", buf)[0] if buf[:2] != b"\x00\x00" else buf[3]
+    family = _FAMILY.unpack_from(buf)[0] if buf[:2] != b"\x00\x00" else buf[3]
     if family == 2:
         return _ETHERTYPE_IPV4, 4
     if family in (10, 24, 28, 30):
@@ -154,7 +160,7 @@ def _segment(
     src, dst, tcp = found
     if len(tcp) < 20:
         return None
-    sport, dport, seq, ack = struct.unpack_from(">HHII", tcp)
+    sport, dport, seq, ack = _TCP_HEAD.unpack_from(tcp)
     offset = (tcp[12] >> 4) * 4
     if offset < 20 or offset > len(tcp):
         return None
@@ -166,7 +172,7 @@ def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[tuple[int
     rest = stream.read(20)
     if len(rest) < 20:
         raise CaptureError("pcap file header cut short")
-    link_type = struct.unpack(order + "20xI", head + rest)[0] & 0x0FFFFFFF
+    link_type = struct.Struct(order + "20xI").unpack(head + rest)[0] & 0x0FFFFFFF
     record = struct.Struct(order + "IIII")
 
     def frames() -> Iterator[tuple[int, float, bytes]]:

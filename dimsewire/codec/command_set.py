@@ -39,6 +39,7 @@ __all__ = [
     "encode_command_set",
     "report",
     "shape_struct",
+    "shapes_of",
 ]
 
 # PS3.5 Table 7.1-3: Data Element with Implicit VR (the command set encoding).
@@ -76,7 +77,9 @@ _EXPLICIT = derive_struct(ExplicitShortHeader)
 _EXPLICIT_LONG = derive_struct(ExplicitLongHeader)
 _US = derive_struct(VALUE["US"])
 _UL = derive_struct(VALUE["UL"])
-_AT_TAG = struct_format(VALUE["AT"], {"length": 4})
+# Compiled formats only: struct's module-level functions cache formats by value, and a str
+# format beside pydicom's equal bytes one makes a BytesWarning under python -bb.
+_AT_PAIR = derive_struct(VALUE["AT"], {"length": 4})
 _LONG_VRS = frozenset(vr.encode("ascii") for vr in LONG_VRS)
 _VR_CODE = re.compile(rb"[A-Z]{2}\Z")
 _UID_BYTES = re.compile(rb"[0-9.]*\Z")
@@ -214,6 +217,7 @@ class _Shape:
         "_struct",
         "_uis",
         "_values_of",
+        "index",
         "offsets",
         "plans",
         "spans",
@@ -237,8 +241,11 @@ class _Shape:
         #: Per CommandField, how the codec's messages module builds a primitive from
         #: command sets of this shape (it fills this in; False: take the general path).
         self.plans: dict[int, Any] = {}
+        #: Position of each tag's value in what :meth:`values` gives.
+        self.index = {tag: k for k, tag in enumerate(self.tags)}
 
-    def match(self, data: bytes) -> CommandSet | None:
+    def values(self, data: bytes) -> list[Any] | None:
+        """The element values of `data` in tag order if it has this shape, else None."""
         fields = self._struct.unpack(data)
         if self._headers_of(fields) != self._headers:
             return None
@@ -250,6 +257,10 @@ class _Shape:
             if text is None:
                 return None
             values[k] = text
+        return values
+
+    def command_set(self, data: bytes, values: list[Any]) -> CommandSet:
+        """The CommandSet of `data`, whose :meth:`values` these are."""
         return CommandSet(
             data,
             dict(zip(self.tags, values, strict=True)),
@@ -260,8 +271,19 @@ class _Shape:
             ordered=values,
         )
 
+    def match(self, data: bytes) -> CommandSet | None:
+        values = self.values(data)
+        return None if values is None else self.command_set(data, values)
+
 
 _SHAPES: dict[int, list[_Shape]] = {}
+
+
+def shapes_of(length: int) -> list[_Shape]:
+    """The cached layouts of command sets of this length (see :func:`decode_command_set`)."""
+    return _SHAPES.get(length, [])
+
+
 _SHAPE_LIMIT = 256
 
 
@@ -311,8 +333,8 @@ def _decode_value(
                 tag=tag,
             )
         if vr == "US*":
-            return [v for (v,) in struct.iter_unpack("<H", raw)]
-        return [BaseTag(g << 16 | e) for g, e in struct.iter_unpack(_AT_TAG, raw)]
+            return [v for (v,) in _US.iter_unpack(raw)]
+        return [BaseTag(g << 16 | e) for g, e in _AT_PAIR.iter_unpack(raw)]
     if size % 2:
         report(
             cs.deviations,

@@ -19,7 +19,7 @@ from ..errors import CommandSetError, Deviation
 from ..primitives import DimsePrimitive, OtherCommand
 from ..primitives._validate import check_ae_title, check_lo_text, check_priority, uid_problem
 from .command_dictionary import command_name
-from .command_set import CommandSet, report, shape_struct
+from .command_set import CommandSet, report, shape_struct, shapes_of
 from .message_table import (
     DATA_SET_PRESENT,
     NO_DATA_SET,
@@ -35,6 +35,7 @@ __all__ = [
     "STREAMED",
     "attach_data_set",
     "command_primitive",
+    "decode_shaped",
     "from_primitive",
     "has_data_set",
     "streams_to_parameter",
@@ -381,9 +382,9 @@ _AS_IS, _PRIORITY, _UID, _GENERAL = range(4)  # how a plan sets a parameter
 def _plan(message: Message, cs: CommandSet) -> Any:
     """How to build `message`'s primitive from command sets of `cs`'s cached shape.
 
-    A tuple of (slot, position in the shape, how) when every mandatory element is there
-    and none that does not belong (then no report can arise from the layout); False
-    otherwise, for the general path.
+    (message, a tuple of (slot, position in the shape, how, keyword, VR, tag)) when every
+    mandatory element is there and none that does not belong (then no report can arise
+    from the layout); False otherwise, for the general path.
     """
     tags = list(cs.offsets)
     if not cs.values.keys() >= message.mandatory_set or not set(tags) <= message.allowed_tags:
@@ -401,7 +402,45 @@ def _plan(message: Message, cs: CommandSet) -> Any:
                 else _GENERAL
             )
             plan.append((slot, tags.index(tag), how, keyword, vr, tag))
-    return tuple(plan)
+    return message, tuple(plan)
+
+
+def decode_shaped(raw: bytes, context_id: int) -> tuple[DimsePrimitive, bool] | None:
+    """The primitive of a command set of a cached shape, and whether a data set follows.
+
+    None unless the command set has a layout seen before and decodes with no deviation
+    at all (then :func:`command_primitive` gives the same primitive, as the tests check):
+    no ``CommandSet`` is built and ``command_elements`` is made only when asked for.
+    """
+    for shape in shapes_of(len(raw)):
+        values = shape.values(raw)
+        if values is None:
+            continue
+        index = shape.index
+        if 0x0100 not in index or 0x0800 not in index:
+            return None
+        field = values[index[0x0100]]
+        plan = shape.plans.get(field)
+        if plan is None:
+            message = message_for_field(field)
+            if message is None:
+                return None
+            plan = shape.plans[field] = _plan(message, shape.command_set(raw, values))
+        if plan is False:
+            return None
+        prim = plan[0].primitive()
+        for slot, position, how, _keyword, _vr, _tag in plan[1]:
+            value = values[position]
+            if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
+                setattr(prim, slot, value)
+            elif how is _UID and value and (uid := _wire_uid(value))[1] is None:
+                setattr(prim, slot, uid[0])
+            else:
+                return None  # a value to report on: the general path words it
+        prim.context_id = context_id
+        prim._command_elements = (shape.tags, values)
+        return prim, values[index[0x0800]] != NO_DATA_SET
+    return None
 
 
 def _known(
@@ -417,7 +456,7 @@ def _known(
             plan = shape.plans[message.field] = _plan(message, cs)
         if plan is not False:
             prim = message.primitive()
-            for slot, index, how, keyword, vr, tag in plan:
+            for slot, index, how, keyword, vr, tag in plan[1]:
                 value = ordered[index]
                 if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
                     setattr(prim, slot, value)

@@ -50,7 +50,7 @@ from .framing import (
     split_pdv_items,
 )
 from .items import DEFAULT_MAX_ITEMS
-from .messages import attach_data_set, command_primitive, has_data_set
+from .messages import attach_data_set, command_primitive, decode_shaped, has_data_set
 from .upper_layer import PDV, PDataTF, decode_pdu
 
 __all__ = ["DEFAULT_MAX_PDU_LENGTH", "Reassembler", "decode_message"]
@@ -520,10 +520,16 @@ def _decode_simple(
     if not data_phase:
         return None
     raw = command[0][_PDV_START:] if len(command) == 1 else _join(command)
-    cs = decode_command_set(raw, strict=strict)
-    if has_data_set(cs) != done:  # a data set missing or unannounced: reported elsewhere
+    shaped = decode_shaped(raw, context_id) if not strict else None
+    if shaped is not None:
+        prim, follows = shaped
+    else:
+        cs = decode_command_set(raw, strict=strict)
+        follows = has_data_set(cs)
+        if follows == done:
+            prim = command_primitive(cs, context_id, strict=strict)
+    if follows != done:  # a data set missing or unannounced: reported elsewhere
         return None
-    prim = command_primitive(cs, context_id, strict=strict)
     if done:
         data_set = data[0][_PDV_START:] if len(data) == 1 else _join(data)
         attach_data_set(prim, BytesIO(data_set), strict=strict)

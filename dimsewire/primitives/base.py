@@ -116,7 +116,7 @@ def _generated_init(defaults: tuple[tuple[str, object], ...]) -> Any:
         "    self.context_id = None",
         "    self.deviations = ()",
         "    self.extra_elements = {}",
-        "    self.command_elements = None",
+        "    self._command_elements = None",
         "    self.extra_data_set = None",
     ]
     for slot, default in defaults:
@@ -159,7 +159,7 @@ class DimsePrimitive:
     """
 
     __slots__ = (
-        "command_elements",
+        "_command_elements",
         "context_id",
         "deviations",
         "extra_data_set",
@@ -213,10 +213,22 @@ class DimsePrimitive:
         self.context_id: int | None = None
         self.deviations: tuple[Deviation, ...] = ()
         self.extra_elements: dict[BaseTag, bytes] = {}
-        self.command_elements: dict[int, object] | None = None
+        self._command_elements: Any = None
         self.extra_data_set: BytesIO | None = None
         for slot, default in self._DEFAULTS:
             setattr(self, slot, default)
+
+    @property
+    def command_elements(self) -> dict[int, object] | None:
+        """Every command element as decoded, by tag; None when built locally."""
+        elements = self._command_elements
+        if type(elements) is tuple:  # (tags, values) from a fast decode: made on first use
+            elements = self._command_elements = dict(zip(*elements, strict=True))
+        return elements  # type: ignore[no-any-return]
+
+    @command_elements.setter
+    def command_elements(self, value: dict[int, object] | None) -> None:
+        self._command_elements = value
 
     @property
     def msg_type(self) -> str:
