@@ -77,15 +77,16 @@ def encode_breakdown(small: bench_codec.Small, number: int) -> None:
         # a BytesIO just wrapped around bytes: getbuffer() must unshare (copy) it
         data = args[-1]
         _line(
-            "    _data_set_problems (getbuffer of a fresh BytesIO)",
+            "    _data_set_problems",
             _us(lambda: _data_set_problems(BytesIO(data), parameter), number)
             - _us(lambda: BytesIO(data), number),
             whole,
         )
     if message.is_response:
         _line("    status_problems", _us(prim.status_problems, number), whole)
-    elements = _us(lambda: messages._encode_elements(message, prim, parameter is not None), number)
-    _line("  _encode_elements (getattr, _text_wire, struct pack)", elements, whole)
+    encoder = messages.generated_encoder(message)
+    elements = _us(lambda: encoder(prim, parameter is not None), number)
+    _line("  the message's generated command set encoder", elements, whole)
     _line(
         "encode_message after from_primitive (argument checks, PDUs)",
         whole - built - from_primitive,

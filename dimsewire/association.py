@@ -512,7 +512,7 @@ class AssociationEndpoint:
             sending = primitive
             if opened is not None:
                 sending = copy.copy(primitive)
-                setattr(sending, "_" + _data_set_name(primitive), opened)
+                setattr(sending, f"_{primitive.data_set_name}", opened)  # where the path was
             pdus = encode_message_buffers(sending, context_id, limit, pack=pack)
         except BaseException:
             if opened is not None:
@@ -585,15 +585,9 @@ class AssociationEndpoint:
         return data
 
 
-def _data_set_name(primitive: DimsePrimitive) -> str:
-    name = primitive.RESPONSE_DATA_SET if primitive.is_response else primitive.REQUEST_DATA_SET
-    assert name is not None
-    return name
-
-
 def _streamed_data_set(primitive: DimsePrimitive) -> object | None:
     """The primitive's data set when it is a file object or a path, else None."""
-    name = primitive.RESPONSE_DATA_SET if primitive.is_response else primitive.REQUEST_DATA_SET
+    name = primitive.data_set_name
     value: object = None if name is None else getattr(primitive, "_" + name, None)
     if value is None or isinstance(value, BytesIO):
         return None

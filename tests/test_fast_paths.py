@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from strategies import all_primitives, max_pdu_lengths
 
 from dimsewire import C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
+from dimsewire.codec.command_set import encode_command_set
 from dimsewire.codec.fragmenter import encode_message_buffers
-from dimsewire.codec.message_table import message_for
-from dimsewire.codec.messages import _encode_elements, generated_encoder
+from dimsewire.codec.message_table import DATA_SET_PRESENT, NO_DATA_SET, message_for
+from dimsewire.codec.messages import generated_encoder
+from dimsewire.codec.vr import pad
 
 
 def _general(pdus: list[bytes]) -> DimsePrimitive:
@@ -85,5 +87,26 @@ def test_fast_path_keeps_strict_deviations(strict: bool) -> None:
 def test_generated_encoders_give_the_general_encoders_bytes(prim: DimsePrimitive) -> None:
     message = message_for(prim)
     for data_follows in (False, True):
-        general = _encode_elements(message, prim, data_follows)
+        general = encode_command_set(_wire_elements(message, prim, data_follows))
         assert generated_encoder(message)(prim, data_follows) == general
+
+
+def _wire_elements(message: Any, prim: DimsePrimitive, data_follows: bool) -> list[Any]:
+    """The elements of `prim`'s command set in the general encoder's form, written out
+    from the message declaration here (PS3.5 6.2 padding, AT as group/element pairs)."""
+    elements = []
+    for keyword, slot, tag, vr in message.wire:
+        if keyword == "CommandField":
+            value: Any = message.field
+        elif keyword == "CommandDataSetType":
+            value = DATA_SET_PRESENT if data_follows else NO_DATA_SET
+        else:
+            value = getattr(prim, slot)
+            if value is None:
+                continue
+            if vr == "AT":
+                value = tuple(part for t in value for part in (t >> 16, t & 0xFFFF))
+            elif isinstance(value, str):
+                value = pad(vr, value.encode("ascii"))
+        elements.append((tag, vr, value))
+    return elements

@@ -80,7 +80,7 @@ def data_set(prim: DimsePrimitive) -> bytes | None:
     if isinstance(prim, OtherCommand):
         data = prim.DataSet
     else:
-        name = prim.RESPONSE_DATA_SET if prim.is_response else prim.REQUEST_DATA_SET
+        name = prim.data_set_name
         data = None if name is None else getattr(prim, name)
         if data is None:
             data = prim.extra_data_set
@@ -92,7 +92,7 @@ def data_set_parameter(prim: DimsePrimitive) -> str:
     ``DataSet``, ``AttributeList``, ...; ``DataSet`` for one the message should not have."""
     if isinstance(prim, OtherCommand):
         return "DataSet"
-    name = prim.RESPONSE_DATA_SET if prim.is_response else prim.REQUEST_DATA_SET
+    name = prim.data_set_name
     return name or "DataSet"
 
 

@@ -57,50 +57,6 @@ def _text_wire(vr: str, text: str) -> bytes:
 _STRUCTS_PER_MESSAGE = 256
 
 
-def _encode_elements(message: Message, primitive: DimsePrimitive, data_follows: bool) -> bytes:
-    """The command set: CommandGroupLength, then every element whose parameter is set.
-
-    One ``struct`` per layout (which elements, how long) packs it whole; it is derived
-    from the element declarations and cached per message.
-    """
-    args: list[Any] = [0, 0, 4, 0]
-    key: list[int] = []
-    total = 0
-    for slot, tag, vr in message.plan:
-        if vr == "US":
-            if slot is None:  # CommandField or CommandDataSetType
-                if tag == 0x0100:
-                    value: Any = message.field
-                else:
-                    value = DATA_SET_PRESENT if data_follows else NO_DATA_SET
-            else:
-                value = getattr(primitive, slot)
-                if value is None:
-                    key.append(-1)
-                    continue
-            args += (0, tag, 2, value)
-            key.append(2)
-            total += 10
-            continue
-        value = getattr(primitive, slot)  # type: ignore[arg-type]  # only US are fixed
-        if value is None:
-            key.append(-1)
-            continue
-        if vr == "AT":
-            flat = [part for tag_value in value for part in (tag_value >> 16, tag_value & 0xFFFF)]
-            length = 2 * len(flat)
-            args += (0, tag, length, *flat)
-        else:
-            raw = _text_wire(vr, value)
-            length = len(raw)
-            args += (0, tag, length, raw)
-        key.append(length)
-        total += 8 + length
-    args[3] = total
-    packed: bytes = _struct_for(message, tuple(key)).pack(*args)
-    return packed
-
-
 def _struct_for(message: Message, layout: tuple[int, ...]) -> Any:
     """The packer for a layout of `message`, derived and cached on first use."""
     packer = message.structs.get(layout)
@@ -116,10 +72,13 @@ def _struct_for(message: Message, layout: tuple[int, ...]) -> Any:
 
 
 def generated_encoder(message: Message) -> Any:
-    """:func:`_encode_elements` for one message as straight-line code, built once.
+    """The command set encoder of one message, as straight-line code built once.
 
-    The same steps, with the message's constants (tags, CommandField) written in and no
-    loop; ``tests/test_fast_paths.py`` proves it gives the general path's bytes.
+    CommandGroupLength, then every element whose parameter is set, with the message's
+    constants (tags, CommandField) written in and no loop; one ``struct`` per layout
+    (which elements, how long), derived from the element declarations and cached per
+    message, packs it whole. ``tests/test_fast_paths.py`` proves it gives the bytes of
+    the general :func:`~dimsewire.codec.command_set.encode_command_set`.
     """
     lines = [
         "def encode(p, d):",
@@ -382,7 +341,7 @@ _AS_IS, _PRIORITY, _UID, _GENERAL = range(4)  # how a plan sets a parameter
 def _plan(message: Message, cs: CommandSet) -> Any:
     """How to build `message`'s primitive from command sets of `cs`'s cached shape.
 
-    (message, a tuple of (slot, position in the shape, how, keyword, VR, tag)) when every
+    (message, a tuple of (slot, position in the shape, how)) when every
     mandatory element is there and none that does not belong (then no report can arise
     from the layout); False otherwise, for the general path.
     """
@@ -390,7 +349,7 @@ def _plan(message: Message, cs: CommandSet) -> Any:
     if not cs.values.keys() >= message.mandatory_set or not set(tags) <= message.allowed_tags:
         return False
     plan = []
-    for keyword, slot, tag, vr in message.parameter_elements:
+    for _keyword, slot, tag, vr in message.parameter_elements:
         if tag in cs.values:
             how = (
                 _PRIORITY
@@ -401,8 +360,23 @@ def _plan(message: Message, cs: CommandSet) -> Any:
                 if vr == "UI"
                 else _GENERAL
             )
-            plan.append((slot, tags.index(tag), how, keyword, vr, tag))
+            plan.append((slot, tags.index(tag), how))
     return message, tuple(plan)
+
+
+def _apply_plan(plan: Any, values: list[Any]) -> DimsePrimitive | None:
+    """The primitive a shape's plan builds from its values; None when a value would need
+    a report (an invalid UID, a Priority of 3, text): the general path words it."""
+    prim: DimsePrimitive = plan[0].primitive()
+    for slot, position, how in plan[1]:
+        value = values[position]
+        if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
+            setattr(prim, slot, value)
+        elif how is _UID and value and (uid := _wire_uid(value))[1] is None:
+            setattr(prim, slot, uid[0])
+        else:
+            return None
+    return prim
 
 
 def decode_shaped(raw: bytes, context_id: int) -> tuple[DimsePrimitive, bool] | None:
@@ -426,17 +400,9 @@ def decode_shaped(raw: bytes, context_id: int) -> tuple[DimsePrimitive, bool] | 
             if message is None:
                 return None
             plan = shape.plans[field] = _plan(message, shape.command_set(raw, values))
-        if plan is False:
+        prim = None if plan is False else _apply_plan(plan, values)
+        if prim is None:
             return None
-        prim = plan[0].primitive()
-        for slot, position, how, _keyword, _vr, _tag in plan[1]:
-            value = values[position]
-            if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
-                setattr(prim, slot, value)
-            elif how is _UID and value and (uid := _wire_uid(value))[1] is None:
-                setattr(prim, slot, uid[0])
-            else:
-                return None  # a value to report on: the general path words it
         prim.context_id = context_id
         prim._command_elements = (shape.tags, values)
         return prim, values[index[0x0800]] != NO_DATA_SET
@@ -454,21 +420,10 @@ def _known(
         plan = shape.plans.get(message.field)
         if plan is None:
             plan = shape.plans[message.field] = _plan(message, cs)
-        if plan is not False:
-            prim = message.primitive()
-            for slot, index, how, keyword, vr, tag in plan[1]:
-                value = ordered[index]
-                if how is _AS_IS or (how is _PRIORITY and value in _PRIORITIES):
-                    setattr(prim, slot, value)
-                    continue
-                if how is _UID and value:
-                    uid, problem = _wire_uid(value)
-                    if problem is None:
-                        setattr(prim, slot, uid)
-                        continue
-                value = _value(keyword, vr, value, devs, strict, cs.offsets[tag], tag)
-                setattr(prim, slot, value)
+        prim = None if plan is False else _apply_plan(plan, ordered)
+        if prim is not None:
             return prim
+    # the general path: it finds and words every fault
     values, spans, offsets = cs.values, cs.spans, cs.offsets
     name = message.name
     if not values.keys() >= message.mandatory_set:

@@ -236,6 +236,12 @@ class DimsePrimitive:
         return type(self).__name__.replace("_", "-")
 
     @property
+    def data_set_name(self) -> str | None:
+        """The data set parameter of this message's direction (e.g. ``"EventReply"`` for a
+        response), None when the message carries no data set (PS3.7 9.1, 10.1)."""
+        return self.RESPONSE_DATA_SET if self.is_response else self.REQUEST_DATA_SET
+
+    @property
     def is_response(self) -> bool:
         """True when ``Status`` is set: the primitive is a response/confirmation."""
         return getattr(self, "_Status", None) is not None
