@@ -10,15 +10,19 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from typing import Any, BinaryIO, TextIO
 
 from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
+from .capture.cluster import ClusterDecoder, client_for, close_client
 from .capture.conversation import DEFAULT_PORTS
 from .capture.datasets import DEFAULT_BULK_THRESHOLD
 from .capture.export import Exporter
 from .capture.parallel import ParallelDecoder
+from .capture.parquet import ParquetWriter
 from .capture.records import json_line
+from .capture.series import Probe, Series, SeriesProblem, probe
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -35,7 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         help="decode captured DICOM traffic (pcap, pcapng or raw PDUs)",
         description="Print every association event and DIMSE message of a capture.",
     )
-    decode.add_argument("capture", help="pcap or pcapng file ('-' for standard input)")
+    decode.add_argument(
+        "captures",
+        nargs="+",
+        metavar="CAPTURE",
+        help="pcap or pcapng file ('-' for standard input); several files are one capture, "
+        "read in time order (a rotated series, or several interfaces)",
+    )
     decode.add_argument(
         "--port",
         type=int,
@@ -80,6 +90,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="decode TCP connections in N processes (default 1); the output is the same",
     )
+    decode.add_argument(
+        "--parquet",
+        metavar="DIR",
+        help="write the records as a Parquet dataset: DIR/messages/, DIR/associations/, "
+        "DIR/problems/ (schema in the README; needs pip install 'dimsewire[archive]')",
+    )
+    decode.add_argument(
+        "--workers",
+        type=_jobs,
+        metavar="N",
+        help="decode on a local Dask cluster of N worker processes (needs the archive extra)",
+    )
+    decode.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="decode on the dask.distributed cluster at ADDRESS (every file must be readable "
+        "at the same path there)",
+    )
     return parser
 
 
@@ -93,34 +121,60 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of options, if anything."""
+    several = len(args.captures) > 1
+    cluster = args.workers is not None or args.scheduler is not None
+    if "-" in args.captures and several:
+        return "standard input ('-') cannot be one of several captures"
+    if args.raw and (several or cluster):
+        return "--raw takes one file, decoded in one process"
+    if cluster and ("-" in args.captures or args.export is not None or args.jobs > 1):
+        return "--workers and --scheduler read named files, without --export or --jobs"
+    if args.workers is not None and args.scheduler is not None:
+        return "--workers starts a local cluster, --scheduler uses one: give one of them"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        stream = _open(args.capture)
-    except OSError as err:
-        print(f"dimsewire: {args.capture}: {err.strerror or err}", file=sys.stderr)
+    usage = _usage_error(args)
+    if usage is not None:
+        print(f"dimsewire decode: {usage}", file=sys.stderr)
         return 2
     try:
-        return _decode(args, stream, sys.stdout)
-    except CaptureError as err:
-        print(f"dimsewire: {args.capture}: {err}", file=sys.stderr)
+        with ExitStack() as stack:
+            return _decode(args, stack, sys.stdout)
+    except _UnreadableError as err:
+        print(f"dimsewire: {err.path}: {err.reason}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `dimsewire decode x | head`
         sys.stderr.close()
         return 0
-    except OSError as err:  # the export directory or a file in it
+    except OSError as err:  # the export or Parquet directory, or a file in it
         print(f"dimsewire: {err}", file=sys.stderr)
         return 2
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    except ImportError as err:  # an optional extra that is not installed
+        print(f"dimsewire: {err}", file=sys.stderr)
+        return 2
+
+
+class _UnreadableError(Exception):
+    """The one capture given cannot be read at all (exit status 2)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path, self.reason = path, reason
 
 
 def _open(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
-    return open(path, "rb")  # closed by main
+    try:
+        return open(path, "rb")  # closed by the caller
+    except OSError as err:
+        raise _UnreadableError(path, err.strerror or str(err)) from None
 
 
 def _progress(stream: BinaryIO, segments: Iterator[Segment]) -> Iterator[Segment]:
@@ -143,43 +197,88 @@ def _progress(stream: BinaryIO, segments: Iterator[Segment]) -> Iterator[Segment
     print("\r" + " " * 16 + "\r", end="", file=sys.stderr, flush=True)
 
 
-def _decode(args: argparse.Namespace, stream: BinaryIO, out: TextIO) -> int:
+def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
     ports = args.port or DEFAULT_PORTS
     options: dict[str, Any] = {
         "pdus": args.pdus,
-        "data_sets": not args.summary,
+        "data_sets": not args.summary or args.parquet is not None,
         "bulk_threshold": None if args.inline_bulk else max(0, args.bulk_threshold),
-        "export": None if args.export is None else Exporter(args.export),
     }
-    write = _writer(args, out)
-    if args.raw:  # one stream: nothing to share out
-        decoder = CaptureDecoder(ports, **options)
-        for record in decoder.raw(stream.read()):
-            write(record)
-        return _finish(decoder, write, out, args)
-    link, segments = read_segments(stream)
-    if not args.json and not args.summary:
-        print(f"# {args.capture}: {link}", file=out)
-    if args.jobs > 1:
-        form = "summary" if args.summary else "json" if args.json else "record"
-        parallel = ParallelDecoder(args.jobs, ports, form=form, **options)
-        for out_record in parallel.records(_progress(stream, segments)):
+    write = _Writer(args, out)
+    if args.parquet is not None:
+        write.parquet = stack.enter_context(ParquetWriter(args.parquet))
+    show_text = not (args.json or args.summary or args.parquet)
+    form = (
+        "record"
+        if args.parquet
+        else "summary"
+        if args.summary
+        else "json"
+        if args.json
+        else "record"
+    )
+    decoder: CaptureDecoder | ParallelDecoder | ClusterDecoder
+    if args.workers is not None or args.scheduler is not None:
+        _headers(args.captures, show_text, out)
+        client = client_for(args.workers, args.scheduler)
+        stack.callback(close_client, client)
+        decoder = ClusterDecoder(client, args.captures, ports, form=form, **options)
+        for out_record in decoder.records():
             write(out_record)
-        return _finish(parallel, write, out, args)
+        return _finish(decoder, write, out, args)
+    options["export"] = None if args.export is None else Exporter(args.export)
+    segments: Iterable[Segment | SeriesProblem]
+    if len(args.captures) == 1:
+        path = args.captures[0]
+        stream = _open(path)
+        if stream is not sys.stdin.buffer:
+            stack.callback(stream.close)
+        if args.raw:  # one stream: nothing to share out
+            decoder = CaptureDecoder(ports, **options)
+            for record in decoder.raw(stream.read()):
+                write(record)
+            return _finish(decoder, write, out, args)
+        try:
+            link, found = read_segments(stream)
+        except CaptureError as err:
+            raise _UnreadableError(path, str(err)) from None
+        if show_text:
+            print(f"# {path}: {link}", file=out)
+        segments = _progress(stream, found)
+    else:
+        series = Series(args.captures)
+        _headers(args.captures, show_text, out, series.probes)
+        segments = series
+    if args.jobs > 1:
+        decoder = ParallelDecoder(args.jobs, ports, form=form, **options)
+        for out_record in decoder.records(segments):
+            write(out_record)
+        return _finish(decoder, write, out, args)
     decoder = CaptureDecoder(ports, **options)
     try:
-        for segment in _progress(stream, segments):
+        for segment in segments:
+            if isinstance(segment, SeriesProblem):
+                write(decoder.capture_error(segment.error))
+                continue
             for record in decoder.segment(segment):
                 write(record)
-    except CaptureError as err:
+    except CaptureError as err:  # one file, cut short
         write(decoder.capture_error(err))
     for record in decoder.finish():
         write(record)
     return _finish(decoder, write, out, args)
 
 
+def _headers(paths: list[str], show: bool, out: TextIO, probes: list[Probe] | None = None) -> None:
+    """The text output's first lines: each file and its link type."""
+    if not show:
+        return
+    for path, found in zip(paths, probes or [probe(path) for path in paths], strict=True):
+        print(f"# {path}: {found.link or 'not read'}", file=out)
+
+
 def _finish(
-    decoder: CaptureDecoder | ParallelDecoder,
+    decoder: CaptureDecoder | ParallelDecoder | ClusterDecoder,
     write: _Writer,
     out: TextIO,
     args: argparse.Namespace,
@@ -188,6 +287,14 @@ def _finish(
         print(
             f"# {decoder.export.written} files exported to {decoder.export.directory}",
             file=sys.stderr if args.json else out,
+        )
+    if write.parquet is not None:
+        write.parquet.close()
+        counts = write.parquet.counts
+        print(
+            f"# {counts['messages']} messages, {counts['associations']} association records, "
+            f"{counts['problems']} problems written to {args.parquet}",
+            file=sys.stderr,
         )
     if args.summary and args.json:
         for record in write.summary.records():
@@ -202,22 +309,26 @@ class _Writer:
         self.args, self.out = args, out
         self.summary = Summary()
         self.text = TextWriter(out)
+        self.parquet: ParquetWriter | None = None
 
     def __call__(self, record: Record | str) -> None:
         if isinstance(record, str):  # a record already as its JSON line (--jobs N)
             self.out.write(record)
-        elif self.args.summary:
+            return
+        if self.parquet is not None:
+            self.parquet.write(record)
+            if self.args.json and not self.args.summary:
+                self.out.write(json_line(record))
+        if self.args.summary:
             self.summary.add(record)
             if record["type"] == "problem" and not self.args.json:
                 self.text.write(record)
+        elif self.parquet is not None:
+            return
         elif self.args.json:
             self.out.write(json_line(record))
         else:
             self.text.write(record)
-
-
-def _writer(args: argparse.Namespace, out: TextIO) -> _Writer:
-    return _Writer(args, out)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,23 @@
 """Capture files to TCP segments: pcap and pcapng, link layers, IPv4 and IPv6.
 
 pcap files are read here directly (a 24-byte file header, then a 16-byte header per
-record) so that a file cut short is noticed at the exact record; pcapng files are read
-with dpkt. Link types: Ethernet (with 802.1Q tags), BSD loopback (null and loop), raw IP,
-Linux cooked capture v1 and v2 (what ``tcpdump -i any`` writes), IPv4 and IPv6.
+record) and pcapng files block by block, so that a file cut short is noticed at the exact
+record and memory holds one record; each frame's bytes come with their place in the file
+(what ``--workers`` reads segments back by). Link types: Ethernet (with 802.1Q tags),
+BSD loopback (null and loop), raw IP, Linux cooked capture v1 and v2 (what
+``tcpdump -i any`` writes), IPv4 and IPv6.
 Packets that are not TCP, IP fragments and damaged headers are skipped and counted.
 """
 
 from __future__ import annotations
 
-import io
 import socket
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import dpkt
-
-__all__ = ["CaptureError", "Segment", "read_segments"]
+__all__ = ["CaptureError", "Frame", "Segment", "read_frames", "read_segments", "segment_of"]
 
 
 class CaptureError(Exception):
@@ -45,6 +44,7 @@ class Segment:
     flags: int  # TCP flags byte: FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
     data: bytes
     ack: int = 0  # the acknowledgment number, meaningful with the ACK flag
+    offset: int = -1  # where `data` starts in its capture file (-1: not from a file)
 
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
@@ -90,7 +90,10 @@ def _raw(buf: bytes) -> tuple[int, int]:
     return {4: _ETHERTYPE_IPV4, 6: _ETHERTYPE_IPV6}.get(version, 0), 0
 
 
-_LINK_TYPES: dict[int, Callable[[bytes], tuple[int, int]]] = {
+#: A link layer: a frame's bytes to (ethertype, where its IP packet starts)
+Link = Callable[[bytes], tuple[int, int]]
+
+_LINK_TYPES: dict[int, Link] = {
     0: _null,  # DLT_NULL
     1: _ethernet,  # DLT_EN10MB
     12: _raw,  # DLT_RAW (OpenBSD numbering)
@@ -116,8 +119,9 @@ LINK_TYPE_NAMES = {
 }
 
 
-def _tcp_of(buf: bytes, link: Callable[[bytes], tuple[int, int]]) -> tuple[str, str, bytes] | None:
-    """(source, destination, TCP segment) of a frame, None if it holds no whole one."""
+def _tcp_of(buf: bytes, link: Link) -> tuple[str, str, int, int] | None:
+    """(source, destination, start, end) of the TCP segment in a frame, None if it holds
+    no whole one."""
     ethertype, pos = link(buf)
     if ethertype == _ETHERTYPE_IPV4:
         if len(buf) < pos + 20:
@@ -130,7 +134,7 @@ def _tcp_of(buf: bytes, link: Callable[[bytes], tuple[int, int]]) -> tuple[str, 
         src = socket.inet_ntop(socket.AF_INET, buf[pos + 12 : pos + 16])
         dst = socket.inet_ntop(socket.AF_INET, buf[pos + 16 : pos + 20])
         end = pos + total if total else len(buf)  # 0: TSO on the capturing host
-        return src, dst, buf[pos + ihl : end]
+        return src, dst, pos + ihl, min(end, len(buf))
     if ethertype == _ETHERTYPE_IPV6:
         if len(buf) < pos + 40:
             return None
@@ -138,45 +142,57 @@ def _tcp_of(buf: bytes, link: Callable[[bytes], tuple[int, int]]) -> tuple[str, 
         length = int.from_bytes(buf[pos + 4 : pos + 6], "big")
         src = socket.inet_ntop(socket.AF_INET6, buf[pos + 8 : pos + 24])
         dst = socket.inet_ntop(socket.AF_INET6, buf[pos + 24 : pos + 40])
-        end = pos + 40 + length if length else len(buf)
+        end = min(pos + 40 + length if length else len(buf), len(buf))
         pos += 40
         while next_header in (0, 43, 60) and pos + 8 <= end:  # hop-by-hop, routing, dest.
             next_header, pos = buf[pos], pos + (buf[pos + 1] + 1) * 8
         if next_header != 6:
             return None
-        return src, dst, buf[pos:end]
+        return src, dst, pos, end
     return None
 
 
-def _segment(
-    frame: int, time: float, buf: bytes, link: Callable[[bytes], tuple[int, int]]
-) -> Segment | None:
+def segment_of(frame: int, time: float, buf: bytes, offset: int, link: Link) -> Segment | None:
+    """The TCP segment in one frame (`buf`, found at `offset` in its file), or None."""
     try:
         found = _tcp_of(buf, link)
     except (IndexError, struct.error, ValueError):
         return None
     if found is None:
         return None
-    src, dst, tcp = found
-    if len(tcp) < 20:
+    src, dst, start, end = found
+    if end - start < 20:
         return None
-    sport, dport, seq, ack = _TCP_HEAD.unpack_from(tcp)
-    offset = (tcp[12] >> 4) * 4
-    if offset < 20 or offset > len(tcp):
+    sport, dport, seq, ack = _TCP_HEAD.unpack_from(buf, start)
+    header = (buf[start + 12] >> 4) * 4
+    if header < 20 or start + header > end:
         return None
-    return Segment(frame, time, src, sport, dst, dport, seq, tcp[13], bytes(tcp[offset:]), ack)
+    begin = start + header
+    return Segment(
+        frame, time, src, sport, dst, dport, seq, buf[start + 13], buf[begin:end], ack,
+        offset + begin,
+    )  # fmt: skip
 
 
-def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[tuple[int, float, bytes]]]:
+#: A frame: (number in its file from 1, time, bytes, where the bytes start in the file, link)
+Frame = tuple[int, float, bytes, int, Link]
+
+MAX_RECORD = 256 * 1024 * 1024  # a record or block claiming more is damage, not data
+
+
+def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]:
     order, unit = _PCAP_MAGIC[head[:4]]
     rest = stream.read(20)
     if len(rest) < 20:
         raise CaptureError("pcap file header cut short")
     link_type = struct.Struct(order + "20xI").unpack(head + rest)[0] & 0x0FFFFFFF
+    link = _LINK_TYPES.get(link_type)
+    if link is None:
+        raise CaptureError(f"link type {link_type} is not supported")
     record = struct.Struct(order + "IIII")
 
-    def frames() -> Iterator[tuple[int, float, bytes]]:
-        frame = 0
+    def frames() -> Iterator[Frame]:
+        frame, position = 0, 24
         while True:
             header = stream.read(16)
             if not header:
@@ -185,65 +201,198 @@ def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[tuple[int
             if len(header) < 16:
                 raise CaptureError("file ends inside a record header", frame=frame)
             sec, frac, caplen, _ = record.unpack(header)
-            if caplen > 256 * 1024 * 1024:
+            if caplen > MAX_RECORD:
                 raise CaptureError(f"record length {caplen} is not plausible", frame=frame)
             data = stream.read(caplen)
             if len(data) < caplen:
                 raise CaptureError(
                     f"file ends inside a record ({len(data)} of {caplen} bytes)", frame=frame
                 )
-            yield frame, sec + frac * unit, data
+            yield frame, sec + frac * unit, data, position + 16, link
+            position += 16 + caplen
 
     return link_type, frames()
 
 
-def _pcapng_frames(stream: io.BytesIO) -> tuple[int, Iterator[tuple[int, float, bytes]]]:
-    try:
-        reader = dpkt.pcapng.Reader(stream)
-    except (ValueError, dpkt.UnpackError, struct.error) as err:
-        raise CaptureError(f"pcapng file header unreadable: {err}") from None
-    link_type = reader.datalink()
+# pcapng (draft-ietf-opsawg-pcapng): block types and the options read here
+_SHB, _IDB, _PB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
+_BYTE_ORDER = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
+_IF_TSRESOL, _IF_TSOFFSET = 9, 14
+#: Compiled formats by byte order (see _FAMILY): "HHI" an interface's link type and
+#: snapshot length, "HH" an option's code and length, "II" a block's type and length...
+_NG = {
+    order: {fmt: struct.Struct(order + fmt) for fmt in ("HHI", "HH", "q", "II", "IIII", "HHIII")}
+    for order in "<>"
+}
 
-    def frames() -> Iterator[tuple[int, float, bytes]]:
-        frame = 0
-        packets = iter(reader)
+
+@dataclass
+class _Interface:
+    link_type: int
+    snaplen: int
+    divisor: float = 1e6  # timestamp units per second
+    offset: int = 0  # seconds added to every timestamp
+
+
+def _interface(body: bytes, order: str) -> _Interface:
+    """An Interface Description Block's link type, snapshot length and time options."""
+    link_type, _, snaplen = _NG[order]["HHI"].unpack_from(body)
+    interface = _Interface(link_type, snaplen)
+    pos = 8
+    while pos + 4 <= len(body):
+        code, length = _NG[order]["HH"].unpack_from(body, pos)
+        value = body[pos + 4 : pos + 4 + length]
+        if code == 0:
+            break
+        if code == _IF_TSRESOL and length == 1:
+            # high bit clear: a negative power of 10; set: a negative power of 2
+            interface.divisor = float((2 if value[0] & 0x80 else 10) ** (value[0] & 0x7F))
+        elif code == _IF_TSOFFSET and length == 8:
+            interface.offset = _NG[order]["q"].unpack(value)[0]
+        pos += 4 + (length + 3) // 4 * 4
+    return interface
+
+
+def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]:
+    """pcapng read block by block (memory: one block), every interface's link type and
+    timestamp resolution honoured; Enhanced, Simple and (obsolete) Packet Blocks are
+    frames, as Wireshark counts them (a Simple Packet Block, which has no time, takes the
+    time of the frame before it)."""
+    position = 4
+    order = "<"
+    interfaces: list[_Interface] = []
+    frame = 0
+
+    def block(first: bytes = b"") -> tuple[int, int, bytes] | None:
+        """The next block: (type, its position, body); None at the end of the file."""
+        nonlocal position, order
+        start = position - len(first)  # the section header's first 4 bytes are read
+        header = first + stream.read(8 - len(first))
+        if not header:
+            return None
+        where = f"block at byte {start}"
+        if len(header) < 8:
+            raise CaptureError(f"file ends inside a block header ({where})", frame=frame + 1)
+        if header[:4] == b"\x0a\x0d\x0d\x0a":  # a section header: its own byte order
+            magic = stream.read(4)
+            found = _BYTE_ORDER.get(magic)
+            if found is None:
+                raise CaptureError(f"pcapng section header without a byte-order magic ({where})")
+            order = found
+            header, rest = header + magic, 4
+        else:
+            rest = 0
+        kind, length = _NG[order]["II"].unpack_from(header)
+        if length < 12 + rest or length % 4 or length > MAX_RECORD:
+            raise CaptureError(
+                f"pcapng block length {length} is not valid ({where})", frame=frame + 1
+            )
+        body = stream.read(length - 8 - rest)
+        if len(body) < length - 8 - rest:
+            raise CaptureError(f"file ends inside a block ({where})", frame=frame + 1)
+        position = start + length
+        return kind, start, header[8:] + body[:-4]
+
+    def packet(kind: int, start: int, body: bytes) -> Frame | None:
+        nonlocal frame
+        if kind == _EPB:
+            iface, high, low, caplen = _NG[order]["IIII"].unpack_from(body)
+            at = 20
+        elif kind == _PB:
+            iface, _, high, low, caplen = _NG[order]["HHIII"].unpack_from(body)
+            at = 20
+        elif kind == _SPB:
+            iface, high, low, at = 0, -1, 0, 4
+            caplen = len(body) - 4
+            if interfaces and interfaces[0].snaplen:
+                caplen = min(caplen, interfaces[0].snaplen)
+        else:
+            return None
+        frame += 1
+        if iface >= len(interfaces):
+            raise CaptureError(f"packet of undeclared interface {iface}", frame=frame)
+        if at + caplen > len(body):
+            raise CaptureError(f"packet length {caplen} exceeds its block", frame=frame)
+        interface = interfaces[iface]
+        if high < 0:
+            time = previous[0]
+        else:
+            time = interface.offset + (((high << 32) | low) / interface.divisor)
+        previous[0] = time
+        link = _LINK_TYPES.get(interface.link_type, _unsupported)
+        return frame, time, body[at : at + caplen], start + 8 + at, link
+
+    previous = [0.0]
+    try:
+        first = block(head)
+        assert first is not None
+        while True:  # up to the first interface: its link type is the capture's
+            found = block()
+            if found is None:
+                raise CaptureError("pcapng file declares no interface")
+            if found[0] == _IDB:
+                interfaces.append(_interface(found[2], order))
+                break
+    except struct.error:
+        raise CaptureError("pcapng header unreadable") from None
+    link_type = interfaces[0].link_type
+    if link_type not in _LINK_TYPES:
+        raise CaptureError(f"link type {link_type} is not supported")
+
+    def frames() -> Iterator[Frame]:
         while True:
             try:
-                time, data = next(packets)
-            except StopIteration:
-                return
-            except (ValueError, dpkt.UnpackError, dpkt.NeedData, struct.error) as err:
-                raise CaptureError(f"pcapng block unreadable: {err}", frame=frame + 1) from None
-            frame += 1
-            yield frame, float(time), bytes(data)
+                found = block()
+                if found is None:
+                    return
+                kind, start, body = found
+                if kind == _SHB:
+                    interfaces.clear()  # a new section declares its interfaces again
+                elif kind == _IDB:
+                    interfaces.append(_interface(body, order))
+                else:
+                    got = packet(kind, start, body)
+                    if got is not None:
+                        yield got
+            except struct.error:
+                raise CaptureError("pcapng block unreadable", frame=frame + 1) from None
 
     return link_type, frames()
 
 
-def read_segments(stream: BinaryIO) -> tuple[str, Iterator[Segment]]:
-    """The link type's name and the TCP segments of a pcap or pcapng capture, in order.
+def _unsupported(buf: bytes) -> tuple[int, int]:
+    """The link layer of an interface whose type is not supported: no IP found."""
+    return 0, 0
+
+
+def read_frames(stream: BinaryIO) -> tuple[str, Iterator[Frame]]:
+    """The link type's name and the frames of a pcap or pcapng capture, in file order.
 
     Raises
     ------
     CaptureError
         At once for a file that is not a capture or has an unknown link type; while
-        iterating, for a file cut short (after every whole frame before it).
+        iterating, for a file cut short or damaged (after every whole frame before it).
     """
     head = stream.read(4)
     if head in _PCAP_MAGIC:
         link_type, frames = _pcap_frames(stream, head)
-    elif head == _PCAPNG_MAGIC:  # dpkt reads it from the start: hand it the whole file
-        link_type, frames = _pcapng_frames(io.BytesIO(head + stream.read()))
+    elif head == _PCAPNG_MAGIC:
+        link_type, frames = _pcapng_frames(stream, head)
     else:
         raise CaptureError(f"not a pcap or pcapng file (starts with {head.hex()})")
-    link = _LINK_TYPES.get(link_type)
-    if link is None:
-        raise CaptureError(f"link type {link_type} is not supported")
+    return LINK_TYPE_NAMES[link_type], frames
+
+
+def read_segments(stream: BinaryIO) -> tuple[str, Iterator[Segment]]:
+    """The link type's name and the TCP segments of a pcap or pcapng capture, in order
+    (raises as :func:`read_frames`)."""
+    link_name, frames = read_frames(stream)
 
     def segments() -> Iterator[Segment]:
-        for frame, time, data in frames:
-            segment = _segment(frame, time, data, link)
+        for frame, time, data, offset, link in frames:
+            segment = segment_of(frame, time, data, offset, link)
             if segment is not None:
                 yield segment
 
-    return LINK_TYPE_NAMES[link_type], segments()
+    return link_name, segments()

@@ -51,6 +51,7 @@ from .export import Exporter, ExportEvent, StagingExporter
 from .packets import CaptureError, Segment
 from .records import Record, json_line
 from .routing import ConnectionRouter, NewConnection
+from .series import SeriesProblem
 from .summary import summary_fields
 
 __all__ = ["AHEAD", "BATCH_BYTES", "ParallelDecoder"]
@@ -198,7 +199,7 @@ class ParallelDecoder:
 
     # -- the parent's loop -----------------------------------------------------------
 
-    def records(self, segments: Iterable[Segment]) -> Iterator[Record | str]:
+    def records(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Record | str]:
         """Every record of the capture, in the order one process gives them.
 
         A :class:`CaptureError` while reading gives its problem record after the records
@@ -241,7 +242,7 @@ class ParallelDecoder:
             process.join()
         self._processes.clear()
 
-    def _run(self, segments: Iterable[Segment]) -> Iterator[Record | str]:
+    def _run(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Record | str]:
         buffers: list[list[_Item]] = [[] for _ in range(self.jobs)]
         load = [0] * self.jobs
         owner: dict[int, int] = {}
@@ -249,6 +250,14 @@ class ParallelDecoder:
         failure: CaptureError | None = None
         try:
             for seg in segments:
+                if isinstance(seg, SeriesProblem):  # a damaged file of a series: in its place
+                    yield from self._flush(buffers, seq)
+                    size = count = 0
+                    while any(self._outstanding):
+                        self._receive(block=True)
+                        yield from self._emit()
+                    yield self._capture_error(seg.error)
+                    continue
                 route = self._router.route(seg)
                 if route is None:
                     continue
@@ -272,10 +281,13 @@ class ParallelDecoder:
             self._receive(block=True)
             yield from self._emit()
         if failure is not None:
-            decoder = CaptureDecoder(self._ports)  # words the problem as one process does
-            yield decoder.capture_error(failure)
-            self.problems += decoder.problems
+            yield self._capture_error(failure)
         yield from self._finish()
+
+    def _capture_error(self, err: CaptureError) -> Record:
+        decoder = CaptureDecoder(self._ports)  # words the problem as one process does
+        self.problems += 1
+        return decoder.capture_error(err)
 
     def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Record | str]:
         """Send every worker its batch; emit what can be; wait if reading runs ahead."""

@@ -1,0 +1,385 @@
+"""``dimsewire decode --workers N`` / ``--scheduler ADDRESS``: a capture series on Dask.
+
+Two rounds of tasks on a dask.distributed cluster, the client in between:
+
+1. **Index**, one task per file: read the file once and return every frame's time and,
+   for each TCP segment, its headers, where its payload lies in the file, and the
+   payload's first 6 bytes. No payload travels.
+2. **Route**, in the client: merge the files' frames in time order exactly as one
+   process does (:func:`dimsewire.capture.series.merge`), number frames through the
+   series, and route each segment to its connection with the same
+   :class:`~dimsewire.capture.routing.ConnectionRouter` (association numbers in capture
+   order, from the headers and first bytes alone). Each connection belongs to the file
+   its first data is in.
+3. **Decode**, one task per file: the connections that start in that file, each decoded
+   from its segments in capture order with a :class:`~dimsewire.capture.CaptureDecoder`,
+   payloads read back by their offsets from this file and, for a connection that goes on
+   past the file's end, from the files after it. TCP state, negotiated contexts, a PDU
+   cut by a file boundary: all stay inside one decoder, so nothing needs stitching.
+4. **Merge**, in the client: the tasks' records back in capture order (every record
+   belongs to one segment, and every segment to one task), then those of connections
+   still open at the end by association number: the order one process gives.
+
+So the output equals one process's, record for record. It scales with files and
+connections; it stops at one connection: a single association that runs through the
+whole series is one task's stream. The client holds the segment index of the series
+(about 200 bytes per TCP segment) while it routes. Every file must be readable at the
+same path by the client and by every worker (shared storage on a real cluster).
+
+The cluster comes from ``pip install 'dimsewire[archive]'`` (dask[distributed]).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import math
+import mmap
+import pickle
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydicom.uid import UID
+
+from .conversation import DEFAULT_PORTS, CaptureDecoder
+from .datasets import DEFAULT_BULK_THRESHOLD
+from .packets import CaptureError, Segment, read_frames, segment_of
+from .parallel import _reduce_uid
+from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
+from .records import Record, json_line
+from .routing import ConnectionRouter, NewConnection
+from .series import merge, probe, series_error
+from .summary import summary_fields
+
+__all__ = ["ClusterDecoder", "client_for", "decode_to_parquet", "read_dataframe"]
+
+HEAD = 6  # payload bytes the router reads: a PDU header (A-ASSOCIATE-RQ or not)
+
+#: A segment as the index gives it: (frame in file, src, sport, dst, dport, seq, flags,
+#: ack, payload offset in the file, payload length, first HEAD payload bytes)
+_Ref = tuple[int, str, int, str, int, int, int, int, int, int, bytes]
+#: A routed segment as a decode task gets it: (key, frame in the series, time, src,
+#: sport, dst, dport, seq, flags, ack, file, offset, length, association, new)
+_Item = tuple[
+    int, int, float, str, int, str, int, int, int, int, int, int, int, int, NewConnection | None
+]
+
+
+def _distributed() -> Any:
+    """dask.distributed, or an ImportError saying how to get it."""
+    try:
+        import dask.distributed  # noqa: PLC0415
+    except ImportError as err:
+        raise ImportError(
+            "--workers and --scheduler need dask.distributed: pip install 'dimsewire[archive]'"
+        ) from err
+    return dask.distributed
+
+
+# -- round 1: index --------------------------------------------------------------------
+
+
+@dataclass
+class FileIndex:
+    """One file's frames: every time, the TCP segments' headers, and a damage if any."""
+
+    times: array[float]  # of every frame, in file order
+    refs: dict[int, _Ref]  # by frame in file
+    error: CaptureError | None = None  # after the last whole frame
+
+
+def index_file(path: str) -> FileIndex:
+    """Round 1: read one file (a task)."""
+    index = FileIndex(array("d"), {})
+    try:
+        with open(path, "rb") as stream:
+            _, frames = read_frames(stream)
+            for number, time, data, offset, link in frames:
+                index.times.append(time)
+                seg = segment_of(number, time, data, offset, link)
+                if seg is not None:
+                    index.refs[number] = (
+                        number, seg.src, seg.sport, seg.dst, seg.dport, seg.seq,
+                        seg.flags, seg.ack, seg.offset, len(seg.data), seg.data[:HEAD],
+                    )  # fmt: skip
+    except CaptureError as err:
+        index.error = err
+    except OSError as err:
+        index.error = CaptureError(err.strerror or str(err))
+    return index
+
+
+def _entries(index: FileIndex, source: int) -> Iterator[tuple[float, int, int, Any]]:
+    """A file's merge entries, as :func:`~dimsewire.capture.series.file_entries` gives
+    them from the file itself."""
+    refs = index.refs
+    for place, time in enumerate(index.times, 1):
+        yield time, source, place, refs.get(place)
+    if index.error is not None:
+        time = index.times[-1] if index.times else -math.inf
+        yield time, source, index.error.frame or 1, index.error
+
+
+# -- round 3: decode -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    ports: tuple[int, ...]
+    pdus: bool
+    data_sets: bool
+    bulk_threshold: int | None
+    form: str  # "record", "json" or "summary": what a record travels as
+
+
+_FORMS: dict[str, Callable[[Record], Any]] = {
+    "record": lambda record: record,
+    "json": json_line,
+    "summary": summary_fields,
+}
+
+
+def _dumps(value: object) -> bytes:
+    """Pickle with UIDs rebuilt as they were (unpickled through UID(text) they would be
+    validated again, and a peer's bad UID would warn)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[UID] = _reduce_uid
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: _Settings) -> bytes:
+    """Round 3: decode the connections `items` hold (a task). Returns, pickled:
+    (groups by key, groups of the connections open at the end by association, problems).
+    """
+    form = _FORMS[settings.form]
+    decoder = CaptureDecoder(
+        settings.ports,
+        pdus=settings.pdus,
+        data_sets=settings.data_sets,
+        bulk_threshold=settings.bulk_threshold,
+    )
+    maps: dict[int, mmap.mmap | bytes] = {}
+    groups: list[tuple[int, list[Any]]] = []
+    try:
+        for item in items:
+            key, frame, time, src, sport, dst, dport, seq, flags, ack, f, offset, n = item[:13]
+            data = b""
+            if n:
+                source = maps.get(f)
+                if source is None:
+                    source = maps[f] = _map(paths[f])
+                data = source[offset : offset + n]
+            seg = Segment(frame, time, src, sport, dst, dport, seq, flags, data, ack, offset)
+            records = decoder.routed(seg, item[13], item[14])
+            if records:
+                groups.append((key, [form(record) for record in records]))
+        ending = [
+            (index, [form(record) for record in records])
+            for index, records in decoder.finish_each()
+        ]
+    finally:
+        for source in maps.values():
+            if isinstance(source, mmap.mmap):
+                source.close()
+    return _dumps((groups, ending, decoder.problems))
+
+
+def _map(path: str) -> mmap.mmap | bytes:
+    with open(path, "rb") as stream:
+        try:
+            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return b""
+
+
+# -- the client ------------------------------------------------------------------------
+
+
+def client_for(workers: int | None = None, scheduler: str | None = None) -> Any:
+    """A dask.distributed Client: on the cluster at `scheduler`, else on a new local
+    cluster of `workers` single-threaded worker processes (closed with the client)."""
+    distributed = _distributed()
+    if scheduler is not None:
+        return distributed.Client(scheduler)
+    cluster = distributed.LocalCluster(
+        n_workers=workers or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=50,  # logging.CRITICAL: a worker's log lines are not our output
+    )
+    client = distributed.Client(cluster)
+    client._dimsewire_cluster = cluster  # closed by close_client
+    return client
+
+
+def close_client(client: Any) -> None:
+    """Close a client from :func:`client_for`, and its local cluster."""
+    cluster = getattr(client, "_dimsewire_cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+class ClusterDecoder:
+    """Decode several capture files as one capture on a dask.distributed `client`;
+    records as one process gives them (see the module's description).
+
+    Parameters are those of :class:`~dimsewire.capture.CaptureDecoder`; `form` says what
+    comes out for each record: ``"record"`` the record, ``"json"`` its ``--json`` line
+    (made by the worker), ``"summary"`` what the summary reads of it. Records made in the
+    client (a damaged file) come as records.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        paths: Sequence[str | Path],
+        ports: Iterable[int] = DEFAULT_PORTS,
+        *,
+        pdus: bool = False,
+        data_sets: bool = True,
+        bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
+        form: str = "record",
+    ) -> None:
+        if form not in _FORMS:
+            raise ValueError(f"form must be one of {', '.join(_FORMS)}, not {form!r}")
+        self.client = client
+        self.paths = [str(Path(path).resolve()) for path in paths]
+        self.names = [str(path) for path in paths]
+        self.settings = _Settings(tuple(ports), pdus, data_sets, bulk_threshold, form)
+        self.export = None  # not with --workers
+        self.problems = 0
+        self.frames = 0
+
+    def records(self) -> Iterator[Record | str]:
+        """Every record of the series, in the order one process gives them."""
+        probes = [probe(path) for path in self.paths]
+        indexes = {
+            i: self.client.submit(index_file, path, pure=False)
+            for i, (path, found) in enumerate(zip(self.paths, probes, strict=True))
+            if found.error is None and found.first is not None
+        }
+        errors: list[tuple[int, list[Any]]] = []
+        parts: dict[int, list[_Item]] = {}
+        owner: dict[int, int] = {}
+        router = ConnectionRouter(self.settings.ports)
+        key = 0
+
+        def open_source(source: int) -> Iterator[tuple[float, int, int, Any]]:
+            found = probes[source].error
+            if found is not None:
+                return iter([(-math.inf, source, 1, found)])
+            return _entries(indexes.pop(source).result(), source)
+
+        for time, source, _, got in merge([p.first for p in probes], open_source):
+            if isinstance(got, CaptureError):
+                key += 1
+                err = series_error(self.names, source, got, self.frames + 1)
+                reporter = CaptureDecoder(self.settings.ports)  # words it as one process
+                errors.append((key, [reporter.capture_error(err)]))
+                self.problems += 1
+                continue
+            self.frames += 1
+            if got is None:
+                continue
+            _, src, sport, dst, dport, seq, flags, ack, offset, n, head = got
+            seg = Segment(self.frames, time, src, sport, dst, dport, seq, flags, head, ack)
+            route = router.route(seg)
+            if route is None:
+                continue
+            key += 1
+            index, new = route
+            if new is not None:
+                owner[index] = source
+            part = parts.setdefault(owner[index], [])
+            part.append(
+                (key, self.frames, time, src, sport, dst, dport, seq, flags, ack,
+                 source, offset, n, index, new)
+            )  # fmt: skip
+        futures = {
+            source: self.client.submit(decode_part, self.paths, items, self.settings, pure=False)
+            for source, items in parts.items()
+        }
+        yield from self._merge(parts, futures, errors)
+
+    def _merge(
+        self,
+        parts: dict[int, list[_Item]],
+        futures: dict[int, Any],
+        errors: list[tuple[int, list[Any]]],
+    ) -> Iterator[Record | str]:
+        """The tasks' records by key, then the open connections' by association."""
+        sources = sorted(parts)
+        firsts: list[float | None] = [parts[source][0][0] for source in sources]
+        firsts.append(errors[0][0] if errors else None)
+        parts.clear()  # the items travelled: let them go
+        ending: list[tuple[int, list[Any]]] = []
+
+        def open_source(n: int) -> Iterator[tuple[float, int, int, Any]]:
+            if n == len(sources):
+                groups = errors
+            else:
+                groups, ends, problems = pickle.loads(futures.pop(sources[n]).result())
+                ending.extend(ends)
+                self.problems += problems
+            return ((k, n, place, records) for place, (k, records) in enumerate(groups, 1))
+
+        for _, _, _, records in merge(firsts, open_source):
+            yield from records
+        for _, records in sorted(ending, key=lambda group: group[0]):
+            yield from records
+
+
+# -- entry points for people who run their own cluster ---------------------------------
+
+
+def decode_to_parquet(
+    paths: Sequence[str | Path],
+    directory: str | Path,
+    *,
+    client: Any = None,
+    workers: int | None = None,
+    ports: Iterable[int] = DEFAULT_PORTS,
+    bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
+    rows_per_group: int | None = None,
+) -> dict[str, int]:
+    """Decode capture files as one capture into a Parquet dataset in `directory`
+    (``messages/``, ``associations/``, ``problems/``: the schema is
+    :func:`dimsewire.capture.parquet.schema`'s), on `client`'s dask.distributed cluster,
+    or on a local one of `workers` processes if `client` is None.
+
+    Returns the rows written by table, ``skipped`` records (none here) and ``problems``.
+    """
+    own = client is None
+    if own:
+        client = client_for(workers)
+    try:
+        decoder = ClusterDecoder(client, paths, ports, bulk_threshold=bulk_threshold)
+        with ParquetWriter(
+            directory, rows_per_group=rows_per_group or DEFAULT_ROWS_PER_GROUP
+        ) as out:
+            for record in decoder.records():
+                assert not isinstance(record, str)
+                out.write(record)
+        counts = out.counts
+        counts["problems"] = decoder.problems
+        return counts
+    finally:
+        if own:
+            close_client(client)
+
+
+def read_dataframe(directory: str | Path, table: str = "messages") -> Any:
+    """One table of a dataset written by ``--parquet`` as a lazy dask DataFrame (JSON
+    text columns stay text: ``json.loads`` them where needed)."""
+    _distributed()
+    import dask.dataframe  # noqa: PLC0415
+
+    return dask.dataframe.read_parquet(str(Path(directory) / table))
