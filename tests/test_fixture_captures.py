@@ -8,10 +8,10 @@ in every capture every byte of every DICOM stream must be accounted for.
 from __future__ import annotations
 
 import contextlib
-import struct
 import hashlib
 import io
 import json
+import struct
 import warnings
 from collections import defaultdict
 from pathlib import Path
