@@ -243,3 +243,16 @@ def test_series_problems_are_in_place(tmp_path: Path) -> None:
     assert isinstance(items[0], SeriesProblem)
     assert items[0].error.frame == 1
     assert not any(isinstance(item, SeriesProblem) for item in items[1:])
+
+
+def test_scheduler_address_of_an_existing_cluster(
+    series: dict[str, tuple[Path, list[Path]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dask.distributed import LocalCluster  # noqa: PLC0415 (the archive extra)
+
+    uncut, parts = series["dcmtk-move"]
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        got = decode(capsys, "--json", "--scheduler", cluster.scheduler_address, *parts)
+        # the 8 index tasks and the decode tasks ran there
+        assert sum(worker.state.executed_count for worker in cluster.workers.values()) > 8
+    assert got == decode(capsys, "--json", uncut)
