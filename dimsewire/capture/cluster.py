@@ -37,7 +37,7 @@ import math
 import mmap
 import pickle
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,12 +47,11 @@ from pydicom.uid import UID
 from .conversation import DEFAULT_PORTS, CaptureDecoder
 from .datasets import DEFAULT_BULK_THRESHOLD
 from .packets import CaptureError, Segment, read_frames, segment_of
-from .parallel import _reduce_uid
+from .parallel import RECORD_FORMS, Settings, check_form, reduce_uid
 from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
-from .records import Record, json_line
+from .records import Record
 from .routing import ConnectionRouter, NewConnection
 from .series import merge, probe, series_error
-from .summary import summary_fields
 
 __all__ = ["ClusterDecoder", "client_for", "decode_to_parquet", "read_dataframe"]
 
@@ -126,44 +125,23 @@ def _entries(index: FileIndex, source: int) -> Iterator[tuple[float, int, int, A
 # -- round 3: decode -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Settings:
-    ports: tuple[int, ...]
-    pdus: bool
-    data_sets: bool
-    bulk_threshold: int | None
-    form: str  # "record", "json" or "summary": what a record travels as
-
-
-_FORMS: dict[str, Callable[[Record], Any]] = {
-    "record": lambda record: record,
-    "json": json_line,
-    "summary": summary_fields,
-}
-
-
 def _dumps(value: object) -> bytes:
     """Pickle with UIDs rebuilt as they were (unpickled through UID(text) they would be
     validated again, and a peer's bad UID would warn)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[UID] = _reduce_uid
+    pickler.dispatch_table[UID] = reduce_uid
     pickler.dump(value)
     return buffer.getvalue()
 
 
-def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: _Settings) -> bytes:
+def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: Settings) -> bytes:
     """Round 3: decode the connections `items` hold (a task). Returns, pickled:
     (groups by key, groups of the connections open at the end by association, problems).
     """
-    form = _FORMS[settings.form]
-    decoder = CaptureDecoder(
-        settings.ports,
-        pdus=settings.pdus,
-        data_sets=settings.data_sets,
-        bulk_threshold=settings.bulk_threshold,
-    )
+    form = RECORD_FORMS[settings.form]
+    decoder = settings.decoder()
     maps: dict[int, mmap.mmap | bytes] = {}
     groups: list[tuple[int, list[Any]]] = []
     try:
@@ -248,12 +226,11 @@ class ClusterDecoder:
         bulk_threshold: int | None = DEFAULT_BULK_THRESHOLD,
         form: str = "record",
     ) -> None:
-        if form not in _FORMS:
-            raise ValueError(f"form must be one of {', '.join(_FORMS)}, not {form!r}")
+        check_form(form)
         self.client = client
         self.paths = [str(Path(path).resolve()) for path in paths]
         self.names = [str(path) for path in paths]
-        self.settings = _Settings(tuple(ports), pdus, data_sets, bulk_threshold, form)
+        self.settings = Settings(tuple(ports), pdus, data_sets, bulk_threshold, form)
         self.export = None  # not with --workers
         self.problems = 0
         self.frames = 0

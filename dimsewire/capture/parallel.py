@@ -70,13 +70,24 @@ _Group = tuple[int, list[Any], list[ExportEvent]]
 
 
 @dataclass(frozen=True)
-class _Settings:
+class Settings:
+    """What a decoding worker (a process here, a Dask task in :mod:`.cluster`) needs."""
+
     ports: tuple[int, ...]
     pdus: bool
     data_sets: bool
     bulk_threshold: int | None
-    staging: str | None  # absolute path of the staging directory, with --export
-    form: str  # what a worker sends of a record (see ParallelDecoder)
+    form: str  # what a worker sends of a record: a key of RECORD_FORMS
+    staging: str | None = None  # absolute path of the staging directory, with --export
+
+    def decoder(self, export: Exporter | None = None) -> CaptureDecoder:
+        return CaptureDecoder(
+            self.ports,
+            pdus=self.pdus,
+            data_sets=self.data_sets,
+            bulk_threshold=self.bulk_threshold,
+            export=export,
+        )
 
 
 def _context() -> BaseContext:
@@ -89,50 +100,49 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-#: What a worker sends of its records: as they are, their JSON lines, or what the
-#: summary reads of them.
-_FORMS: dict[str, Callable[[list[Record]], list[Any]]] = {
-    "record": lambda records: records,
-    "json": lambda records: [json_line(record) for record in records],
-    "summary": lambda records: [summary_fields(record) for record in records],
+#: What a worker sends of a record: the record, its --json line, or what the summary
+#: reads of it.
+RECORD_FORMS: dict[str, Callable[[Record], Any]] = {
+    "record": lambda record: record,
+    "json": json_line,
+    "summary": summary_fields,
 }
+
+
+def check_form(form: str) -> None:
+    if form not in RECORD_FORMS:
+        raise ValueError(f"form must be one of {', '.join(RECORD_FORMS)}, not {form!r}")
 
 
 def _uid(text: str) -> UID:
     return UID(text, validation_mode=config.IGNORE)  # a peer's bad UID: no warning
 
 
-def _reduce_uid(uid: UID) -> tuple[Any, tuple[str]]:
+def reduce_uid(uid: UID) -> tuple[Any, tuple[str]]:
     return _uid, (str(uid),)
 
 
-def _work(number: int, settings: _Settings, inbox: Any, outbox: Any) -> None:
+def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
     """A worker: decode the batches of segments it is sent, answer each with its groups."""
     # a UID unpickles through UID(text), which validates (and warns): pass it as it was made
-    copyreg.pickle(UID, _reduce_uid)
+    copyreg.pickle(UID, reduce_uid)
     try:
         exporter = None
         if settings.staging is not None:
             exporter = StagingExporter(settings.staging, f"w{number}-")
-        decoder = CaptureDecoder(
-            settings.ports,
-            pdus=settings.pdus,
-            data_sets=settings.data_sets,
-            bulk_threshold=settings.bulk_threshold,
-            export=exporter,
-        )
-        form = _FORMS[settings.form]
+        decoder = settings.decoder(exporter)
+        form = RECORD_FORMS[settings.form]
         while True:
             batch: list[_Item] | None = inbox.get()
             groups: list[_Group] = []
             if batch is None:
                 for index, records in decoder.finish_each():
                     events = exporter.take_events() if exporter is not None else []
-                    groups.append((index, form(records), events))
+                    groups.append((index, [form(record) for record in records], events))
                 outbox.put((number, "finish", groups, decoder.problems))
                 return
             for seq, index, new, fields in batch:
-                records = form(decoder.routed(Segment(*fields), index, new))
+                records = [form(record) for record in decoder.routed(Segment(*fields), index, new)]
                 events = exporter.take_events() if exporter is not None else []
                 if records or events:
                     groups.append((seq, records, events))
@@ -175,8 +185,7 @@ class ParallelDecoder:
         export: Exporter | None = None,
         form: str = "record",
     ) -> None:
-        if form not in _FORMS:
-            raise ValueError(f"form must be one of {', '.join(_FORMS)}, not {form!r}")
+        check_form(form)
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
@@ -219,7 +228,7 @@ class ParallelDecoder:
     def _start(self, staging: str | None) -> None:
         ctx = _context()
         pdus, data_sets, bulk_threshold = self._options
-        settings = _Settings(self._ports, pdus, data_sets, bulk_threshold, staging, self._form)
+        settings = Settings(self._ports, pdus, data_sets, bulk_threshold, self._form, staging)
         self._outbox = ctx.Queue()
         for number in range(self.jobs):
             inbox = ctx.Queue()
