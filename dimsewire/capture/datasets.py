@@ -25,7 +25,7 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR
 
-from ..codec.identifier import _syntax
+from ..codec.identifier import syntax_flags
 from ..errors import IdentifierError
 from .dicom_json import data_set_json
 
@@ -176,7 +176,7 @@ class DataSetScanner:
     def __init__(
         self, transfer_syntax: str, threshold: int | None, *, limit: int = MAX_KEPT
     ) -> None:
-        implicit, little, deflated = _syntax(transfer_syntax)
+        implicit, little, deflated = syntax_flags(transfer_syntax)
         self.transfer_syntax = transfer_syntax
         self.threshold = threshold
         self.limit = limit

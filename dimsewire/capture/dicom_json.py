@@ -30,7 +30,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.filereader import read_dataset
 from pydicom.valuerep import VALIDATORS
 
-from ..codec.identifier import DEFAULT_MAX_INFLATED, _syntax, _Walk, decode_identifier
+from ..codec.identifier import DEFAULT_MAX_INFLATED, check_lengths, decode_identifier, syntax_flags
 from ..errors import IdentifierError
 
 __all__ = ["data_set_json", "identifier_json"]
@@ -234,7 +234,7 @@ def identifier_json(data: bytes, transfer_syntax: str) -> dict[str, Any]:
         The data set does not decode (from :func:`~dimsewire.decode_identifier`), or
         pydicom cannot write what it read as JSON (an empty Person Name among several).
     """
-    implicit, little, deflated = _syntax(transfer_syntax)
+    implicit, little, deflated = syntax_flags(transfer_syntax)
     if not deflated:
         try:
             walker = _Walker(data, implicit, little)
@@ -276,7 +276,7 @@ def data_set_json(data: bytes, transfer_syntax: str) -> tuple[dict[str, Any], li
         The bytes are not a data set (a length past its bounds, PS3.5 7.1, 7.5), or
         pydicom cannot read or write them.
     """
-    implicit, little, deflated = _syntax(transfer_syntax)
+    implicit, little, deflated = syntax_flags(transfer_syntax)
     raw = _inflate(data) if deflated else data
     try:
         walker = _Walker(raw, implicit, little)
@@ -287,7 +287,7 @@ def data_set_json(data: bytes, transfer_syntax: str) -> tuple[dict[str, Any], li
         pass
     if not raw:
         raise IdentifierError("empty data set")
-    _Walk(raw, little).data_set(0, len(raw), implicit, False, 0)  # every length fits
+    check_lengths(raw, implicit=implicit, little=little)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # a tag newer than pydicom's dictionary (implicit VR) is kept, as UN bytes

@@ -30,7 +30,13 @@ from ..errors import IdentifierError, nbytes
 from .tags import tag_text
 from .vr import LONG_VRS
 
-__all__ = ["DEFAULT_MAX_INFLATED", "decode_identifier", "encode_identifier"]
+__all__ = [
+    "DEFAULT_MAX_INFLATED",
+    "check_lengths",
+    "decode_identifier",
+    "encode_identifier",
+    "syntax_flags",
+]
 
 DEFAULT_MAX_INFLATED = 64 * 1024 * 1024
 """Default cap, in bytes, on an inflated data set (Deflated Explicit VR Little Endian)."""
@@ -44,7 +50,7 @@ _UNDEFINED = 0xFFFFFFFF
 _MAX_DEPTH = 64  # sequence nesting: input must not drive recursion to RecursionError
 
 
-def _syntax(transfer_syntax: object) -> tuple[bool, bool, bool]:
+def syntax_flags(transfer_syntax: object) -> tuple[bool, bool, bool]:
     """``(implicit VR, little endian, deflated)`` of a transfer syntax (PS3.5 A.1-A.5)."""
     if not isinstance(transfer_syntax, str):
         raise TypeError(
@@ -152,6 +158,13 @@ class _Walk:
         return pos
 
 
+def check_lengths(raw: bytes, *, implicit: bool, little: bool) -> None:
+    """Check that every element and item length in an encoded data set fits inside it
+    and its sequences nest no deeper than 64 (PS3.5 7.1, 7.5): what must hold before
+    pydicom reads it. Raises IdentifierError naming the tag and byte offset."""
+    _Walk(raw, little).data_set(0, len(raw), implicit, False, 0)
+
+
 def _inflate(data: bytes, limit: int) -> bytes:
     """Inflate a raw deflate stream (PS3.5 A.5) of at most ``limit`` bytes."""
     inflater = zlib.decompressobj(-15)
@@ -237,7 +250,7 @@ def encode_identifier(dataset: Dataset, transfer_syntax: str) -> bytes:
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a pydicom Dataset, not {type(dataset).__name__}")
-    implicit, little, deflated = _syntax(transfer_syntax)
+    implicit, little, deflated = syntax_flags(transfer_syntax)
     fp = DicomBytesIO()
     fp.is_implicit_VR = implicit
     fp.is_little_endian = little
@@ -303,7 +316,7 @@ def decode_identifier(
     if isinstance(max_inflated, bool) or not isinstance(max_inflated, int) or max_inflated < 1:
         raise ValueError(f"max_inflated must be a positive integer, not {max_inflated!r}")
     try:
-        implicit, little, deflated = _syntax(transfer_syntax)
+        implicit, little, deflated = syntax_flags(transfer_syntax)
     except ValueError as err:
         raise IdentifierError(str(err)) from err
     raw = bytes(data)
@@ -311,5 +324,5 @@ def decode_identifier(
         raw = _inflate(raw, max_inflated)
     if not raw:
         raise IdentifierError("empty data set")
-    _Walk(raw, little).data_set(0, len(raw), implicit, False, 0)
+    check_lengths(raw, implicit=implicit, little=little)
     return _parse(raw, implicit, little)
