@@ -117,6 +117,8 @@ LINK_TYPE_NAMES = {
     228: "raw IPv4",
     229: "raw IPv6",
 }
+_NO_INTERFACE = -1  # a pcapng file declaring no interface (editcap's when it keeps no frame)
+LINK_TYPE_NAMES[_NO_INTERFACE] = "no interface"
 
 
 def _tcp_of(buf: bytes, link: Link) -> tuple[str, str, int, int] | None:
@@ -216,12 +218,17 @@ def _pcap_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]:
 
 # pcapng (draft-ietf-opsawg-pcapng): block types and the options read here
 _SHB, _IDB, _PB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
+#: Blocks Wireshark shows as frames though they hold no packet: custom blocks (copyable
+#: and not) and systemd journal export entries. Counted, so that frame numbers agree.
+_OTHER_RECORDS = frozenset({0x00000BAD, 0x40000BAD, 9})
 _BYTE_ORDER = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 _IF_TSRESOL, _IF_TSOFFSET = 9, 14
 #: Compiled formats by byte order (see _FAMILY): "HHI" an interface's link type and
 #: snapshot length, "HH" an option's code and length, "II" a block's type and length...
 _NG = {
-    order: {fmt: struct.Struct(order + fmt) for fmt in ("HHI", "HH", "q", "II", "IIII", "HHIII")}
+    order: {
+        fmt: struct.Struct(order + fmt) for fmt in ("HHI", "HH", "q", "I", "II", "IIII", "HHIII")
+    }
     for order in "<>"
 }
 
@@ -244,6 +251,8 @@ def _interface(body: bytes, order: str) -> _Interface:
         value = body[pos + 4 : pos + 4 + length]
         if code == 0:
             break
+        if len(value) < length:
+            raise CaptureError(f"pcapng interface option {code} overruns its block")
         if code == _IF_TSRESOL and length == 1:
             # high bit clear: a negative power of 10; set: a negative power of 2
             interface.divisor = float((2 if value[0] & 0x80 else 10) ** (value[0] & 0x7F))
@@ -256,8 +265,9 @@ def _interface(body: bytes, order: str) -> _Interface:
 def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]:
     """pcapng read block by block (memory: one block), every interface's link type and
     timestamp resolution honoured; Enhanced, Simple and (obsolete) Packet Blocks are
-    frames, as Wireshark counts them (a Simple Packet Block, which has no time, takes the
-    time of the frame before it)."""
+    frames, and so are custom and systemd journal blocks (without bytes), as Wireshark
+    counts them (a Simple Packet Block, which has no time, takes the time of the frame
+    before it, as do the blocks without a packet)."""
     position = 4
     order = "<"
     interfaces: list[_Interface] = []
@@ -275,6 +285,8 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
             raise CaptureError(f"file ends inside a block header ({where})", frame=frame + 1)
         if header[:4] == b"\x0a\x0d\x0d\x0a":  # a section header: its own byte order
             magic = stream.read(4)
+            if len(magic) < 4:
+                raise CaptureError(f"file ends inside a block header ({where})", frame=frame + 1)
             found = _BYTE_ORDER.get(magic)
             if found is None:
                 raise CaptureError(f"pcapng section header without a byte-order magic ({where})")
@@ -302,10 +314,15 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
             iface, _, high, low, caplen = _NG[order]["HHIII"].unpack_from(body)
             at = 20
         elif kind == _SPB:
+            # no captured length: the original one, cut to the snapshot length (the
+            # block's length would count the padding too)
             iface, high, low, at = 0, -1, 0, 4
-            caplen = len(body) - 4
+            caplen = _NG[order]["I"].unpack_from(body)[0]
             if interfaces and interfaces[0].snaplen:
                 caplen = min(caplen, interfaces[0].snaplen)
+        elif kind in _OTHER_RECORDS:  # a frame without a packet, at the time before it
+            frame += 1
+            return frame, previous[0], b"", start + 8, _unsupported
         else:
             return None
         frame += 1
@@ -323,16 +340,20 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
         return frame, time, body[at : at + caplen], start + 8 + at, link
 
     previous = [0.0]
+    before: list[Frame] = []  # frames without a packet before the first interface
     try:
         first = block(head)
         assert first is not None
         while True:  # up to the first interface: its link type is the capture's
             found = block()
-            if found is None:
-                raise CaptureError("pcapng file declares no interface")
+            if found is None:  # no packet either: an empty capture, as Wireshark reads it
+                return _NO_INTERFACE, iter(before)
             if found[0] == _IDB:
                 interfaces.append(_interface(found[2], order))
                 break
+            got = packet(*found)  # a packet raises: no interface is declared yet
+            if got is not None:
+                before.append(got)
     except struct.error:
         raise CaptureError("pcapng header unreadable") from None
     link_type = interfaces[0].link_type
@@ -340,6 +361,7 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
         raise CaptureError(f"link type {link_type} is not supported")
 
     def frames() -> Iterator[Frame]:
+        yield from before
         while True:
             try:
                 found = block()
