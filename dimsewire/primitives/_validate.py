@@ -130,8 +130,9 @@ def check_uid(value: object, name: str) -> UID | None:
     return uid
 
 
-#: UIDs found valid so far (a bounded set: a membership test is the cheapest check).
-VALID_UIDS: set[str] = set()
+#: UIDs found valid so far, each with its pydicom UID (bounded: a membership test or a
+#: lookup is the cheapest check).
+VALID_UIDS: dict[str, UID] = {}
 _VALID_UIDS_LIMIT = 65536
 
 
@@ -144,9 +145,10 @@ def valid_uid(text: str) -> UID | None:
     """
     if uid_problem(text) is not None:
         return None
+    uid = UID(str(text), validation_mode=config.IGNORE)  # checked above, more strictly
     if len(VALID_UIDS) < _VALID_UIDS_LIMIT:
-        VALID_UIDS.add(str(text))
-    return UID(str(text), validation_mode=config.IGNORE)  # checked above, more strictly
+        VALID_UIDS[str(text)] = uid
+    return uid
 
 
 def check_lo_text(value: object, name: str, max_chars: int = 64) -> str | None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from io import BytesIO
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from ._validate import (
+    VALID_UIDS,
     check_ae_title,
     check_data_set,
     check_lo_text,
@@ -39,7 +40,46 @@ Tags = Sequence[int | BaseTag | tuple[int, int]]
 DataSetInput = BytesIO | bytes | bytearray | memoryview | os.PathLike[str] | Any
 
 
-class Param(Generic[Get, Set]):
+# How a setter takes the common value without calling its checker, per kind of check
+# (anything else goes to the checker, which normalises it or raises naming the parameter).
+# `{slot}` is where the value is kept.
+_FAST_SETTERS: dict[Callable[..., Any], tuple[str, ...]] = {
+    check_us: ("if type(value) is int and 0 <= value <= 0xFFFF:", "    self.{slot} = value"),
+    check_status: ("if type(value) is int and 0 <= value <= 0xFFFF:", "    self.{slot} = value"),
+    check_uid: (  # a str seen before: its UID, checked once (UIDs are immutable)
+        "if type(value) is str and (uid := valid_uids.get(value)) is not None:",
+        "    self.{slot} = uid",
+    ),
+    check_data_set: ("if value is None or type(value) is BytesIO:", "    self.{slot} = value"),
+}
+
+
+def _accessors(
+    keyword: str, check: Callable[[Any, str], Any], listed: bool
+) -> tuple[Callable[[Any], Any], Callable[[Any, Any], None]]:
+    """The getter and setter of a parameter, as straight-line code built once.
+
+    A property calls them from C: a descriptor class with ``__get__``/``__set__``
+    written in Python costs about half as much again per access, and primitives are
+    built once per message.
+    """
+    slot = "_" + keyword
+    assert slot.isidentifier()
+    got = "value if value is None else list(value)" if listed else "value"
+    lines = ["def fget(self):", f"    value = self.{slot}", f"    return {got}"]
+    lines.append("def fset(self, value):")
+    fast = _FAST_SETTERS.get(check)
+    if fast is not None:
+        lines += ["    " + line.format(slot=slot) for line in fast]
+        lines += ["    else:", f"        self.{slot} = check(value, {keyword!r})"]
+    else:
+        lines.append(f"    self.{slot} = check(value, {keyword!r})")
+    namespace: dict[str, Any] = {"check": check, "valid_uids": VALID_UIDS, "BytesIO": BytesIO}
+    exec("\n".join(lines), namespace)  # built from the parameter's own declaration
+    return namespace["fget"], namespace["fset"]
+
+
+class Param(property, Generic[Get, Set]):
     """A validating parameter: reading gives `Get`, assigning takes `Set`.
 
     Attributes
@@ -64,10 +104,11 @@ class Param(Generic[Get, Set]):
         listed: bool = False,
         default: object = None,
     ) -> None:
+        fget, fset = _accessors(keyword, check, listed)
+        super().__init__(fget, fset, None, doc)
+        self.__doc__ = doc  # a subclass's instance keeps it in its dict, not property's slot
         self.keyword = keyword
         self.slot = "_" + keyword
-        self._check = check
-        self.__doc__ = doc
         self.listed = listed
         self.default = default
 
@@ -75,20 +116,14 @@ class Param(Generic[Get, Set]):
         if name != self.keyword:
             raise TypeError(f"{owner.__name__}.{name} is the {self.keyword} parameter")
 
-    @overload
-    def __get__(self, instance: None, owner: type) -> Param[Get, Set]: ...
-    @overload
-    def __get__(self, instance: object, owner: type) -> Get: ...
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        value = getattr(instance, self.slot)
-        if self.listed and value is not None:
-            return list(value)
-        return value
+    if TYPE_CHECKING:  # what a type checker sees; at run time property's own, in C
 
-    def __set__(self, instance: object, value: Set) -> None:
-        setattr(instance, self.slot, self._check(value, self.keyword))
+        @overload
+        def __get__(self, instance: None, owner: type | None = None) -> Param[Get, Set]: ...
+        @overload
+        def __get__(self, instance: object, owner: type | None = None) -> Get: ...
+        def __get__(self, instance: object, owner: type | None = None) -> Any: ...
+        def __set__(self, instance: object, value: Set) -> None: ...
 
     def __repr__(self) -> str:
         return f"<parameter {self.keyword}>"
@@ -96,6 +131,9 @@ class Param(Generic[Get, Set]):
 
 def _priority(value: object, _name: str) -> int:
     return check_priority(value)
+
+
+_FAST_SETTERS[_priority] = ("if type(value) is int and 0 <= value <= 2:", "    self.{slot} = value")
 
 
 def _uid(keyword: str, doc: str) -> Param[UID | None, str | bytes | None]:
