@@ -251,7 +251,7 @@ def test_scheduler_address_of_an_existing_cluster(
     from dask.distributed import LocalCluster  # noqa: PLC0415 (the archive extra)
 
     uncut, parts = series["dcmtk-move"]
-    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=":0") as cluster:
         got = decode(capsys, "--json", "--scheduler", cluster.scheduler_address, *parts)
         # the 8 index tasks and the decode tasks ran there
         assert sum(worker.state.executed_count for worker in cluster.workers.values()) > 8

@@ -189,7 +189,7 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Any:
         n_workers=workers or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # its HTTP server (health, metrics) on a free port
         silence_logs=50,  # logging.CRITICAL: a worker's log lines are not our output
     )
     client = distributed.Client(cluster)
