@@ -11,18 +11,20 @@ Two rounds of tasks on a dask.distributed cluster, the client in between:
    :class:`~dimsewire.capture.routing.ConnectionRouter` (association numbers in capture
    order, from the headers and first bytes alone). Each connection belongs to the file
    its first data is in.
-3. **Decode**, one task per file: the connections that start in that file, each decoded
-   from its segments in capture order with a :class:`~dimsewire.capture.CaptureDecoder`,
-   payloads read back by their offsets from this file and, for a connection that goes on
-   past the file's end, from the files after it. TCP state, negotiated contexts, a PDU
-   cut by a file boundary: all stay inside one decoder, so nothing needs stitching.
+3. **Decode**: each connection decoded whole, from its segments in capture order, by one
+   :class:`~dimsewire.capture.CaptureDecoder`, payloads read back by their offsets. The
+   connections that stay inside one file make that file's task; those that cross file
+   boundaries (TCP state, negotiated contexts, a PDU cut by the boundary all carried
+   inside one decoder) are spread over tasks of their own by bytes, at most two per
+   worker thread, so that a few long associations do not pile up in one task.
 4. **Merge**, in the client: the tasks' records back in capture order (every record
    belongs to one segment, and every segment to one task), then those of connections
    still open at the end by association number: the order one process gives.
 
 So the output equals one process's, record for record. It scales with files and
 connections; it stops at one connection: a single association that runs through the
-whole series is one task's stream. The client holds the segment index of the series
+whole series is one task's stream. The client's share is serial: routing, and taking
+every record back in order (with ``--parquet``, writing them). The client holds the segment index of the series
 (about 200 bytes per TCP segment) while it routes. Every file must be readable at the
 same path by the client and by every worker (shared storage on a real cluster).
 
@@ -32,13 +34,14 @@ The cluster comes from ``pip install 'dimsewire[archive]'`` (dask[distributed]).
 from __future__ import annotations
 
 import copyreg
+import gc
 import io
 import math
 import mmap
 import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +160,7 @@ def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: Settings
             records = decoder.routed(seg, item[13], item[14])
             if records:
                 groups.append((key, [form(record) for record in records]))
+        groups.sort(key=lambda group: group[0])  # connections came one after another
         ending = [
             (index, [form(record) for record in records])
             for index, records in decoder.finish_each()
@@ -244,8 +248,7 @@ class ClusterDecoder:
             if found.error is None and found.first is not None
         }
         errors: list[tuple[int, list[Any]]] = []
-        parts: dict[int, list[_Item]] = {}
-        owner: dict[int, int] = {}
+        connections: dict[int, _Connection] = {}
         router = ConnectionRouter(self.settings.ports)
         key = 0
 
@@ -273,45 +276,83 @@ class ClusterDecoder:
                 continue
             key += 1
             index, new = route
-            if new is not None:
-                owner[index] = source
-            part = parts.setdefault(owner[index], [])
-            part.append(
+            conn = connections.get(index)
+            if conn is None:
+                conn = connections[index] = _Connection()
+            conn.files.add(source)
+            conn.size += n + _PER_SEGMENT
+            conn.items.append(
                 (key, self.frames, time, src, sport, dst, dport, seq, flags, ack,
                  source, offset, n, index, new)
             )  # fmt: skip
-        futures = {
-            source: self.client.submit(decode_part, self.paths, items, self.settings, pure=False)
-            for source, items in parts.items()
-        }
-        yield from self._merge(parts, futures, errors)
+        parts = self._parts(connections)
+        connections.clear()
+        futures = [
+            self.client.submit(decode_part, self.paths, items, self.settings, pure=False)
+            for items in parts
+        ]
+        firsts = [min(item[0] for item in items) for items in parts]
+        parts.clear()  # the items travelled: let them go
+        yield from self._merge(firsts, futures, errors)
+
+    def _parts(self, connections: dict[int, _Connection]) -> list[list[_Item]]:
+        """The decode tasks' items: the connections that stay in one file, a task per
+        file; those that cross files spread over tasks of their own by bytes (largest
+        first, each to the task with the fewest), at most two per worker thread."""
+        by_file: dict[int, list[_Item]] = {}
+        crossing: list[_Connection] = []
+        for conn in connections.values():
+            if len(conn.files) == 1:
+                by_file.setdefault(next(iter(conn.files)), []).extend(conn.items)
+            else:
+                crossing.append(conn)
+        threads = max(1, sum(self.client.nthreads().values()))
+        spread: list[list[_Item]] = [[] for _ in range(min(len(crossing), 2 * threads))]
+        load = [0] * len(spread)
+        for conn in sorted(crossing, key=lambda c: c.size, reverse=True):
+            least = load.index(min(load))
+            spread[least].extend(conn.items)
+            load[least] += conn.size
+        return [by_file[source] for source in sorted(by_file)] + spread
 
     def _merge(
-        self,
-        parts: dict[int, list[_Item]],
-        futures: dict[int, Any],
-        errors: list[tuple[int, list[Any]]],
+        self, firsts: list[int], futures: list[Any], errors: list[tuple[int, list[Any]]]
     ) -> Iterator[Record | str]:
         """The tasks' records by key, then the open connections' by association."""
-        sources = sorted(parts)
-        firsts: list[float | None] = [parts[source][0][0] for source in sources]
-        firsts.append(errors[0][0] if errors else None)
-        parts.clear()  # the items travelled: let them go
         ending: list[tuple[int, list[Any]]] = []
 
         def open_source(n: int) -> Iterator[tuple[float, int, int, Any]]:
-            if n == len(sources):
+            if n == len(futures):
                 groups = errors
             else:
-                groups, ends, problems = pickle.loads(futures.pop(sources[n]).result())
+                data = futures[n].result()
+                futures[n] = None  # the result is ours now: the cluster may let it go
+                gc.disable()  # many small objects: the collector would run for nothing
+                try:
+                    groups, ends, problems = pickle.loads(data)
+                finally:
+                    gc.enable()
                 ending.extend(ends)
                 self.problems += problems
             return ((k, n, place, records) for place, (k, records) in enumerate(groups, 1))
 
-        for _, _, _, records in merge(firsts, open_source):
+        sources: list[float | None] = [*firsts, errors[0][0] if errors else None]
+        for _, _, _, records in merge(sources, open_source):
             yield from records
         for _, records in sorted(ending, key=lambda group: group[0]):
             yield from records
+
+
+@dataclass
+class _Connection:
+    """A connection's routed segments, and what places it in a decode task."""
+
+    items: list[_Item] = field(default_factory=list)
+    files: set[int] = field(default_factory=set)
+    size: int = 0  # payload bytes, and a little for each segment
+
+
+_PER_SEGMENT = 64  # bytes a segment counts for besides its payload, for the spread
 
 
 # -- entry points for people who run their own cluster ---------------------------------
