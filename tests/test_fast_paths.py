@@ -9,19 +9,22 @@ every message of every service, on deviations and on errors.
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydicom.tag import BaseTag
 from strategies import all_primitives, max_pdu_lengths
 
-from dimsewire import C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
+from dimsewire import C_CANCEL, C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
 from dimsewire.codec.command_set import encode_command_set
 from dimsewire.codec.fragmenter import encode_message_buffers
 from dimsewire.codec.message_table import DATA_SET_PRESENT, NO_DATA_SET, message_for
 from dimsewire.codec.messages import generated_encoder
 from dimsewire.codec.vr import pad
+from dimsewire.primitives.base import DATA_SET_PARAMETERS
 
 
 def _general(pdus: list[bytes]) -> DimsePrimitive:
@@ -110,3 +113,53 @@ def _wire_elements(message: Any, prim: DimsePrimitive, data_follows: bool) -> li
                 value = pad(vr, value.encode("ascii"))
         elements.append((tag, vr, value))
     return elements
+
+
+# -- the generated validity checks and the cached status rules ---------------------------
+
+#: What a slot may hold beside its valid values, by kind: what a decoder may put there
+#: (an invalid UID, a Priority of 3, an empty data set), an odd data set.
+_UIDS = ("1.2.3", "1.02.3", "", "1." * 40)
+_DATA_SETS = (b"", b"abc", b"abcd")
+_TAGS = ((BaseTag(0x00100010),), ())
+
+
+def _odd_value(name: str, pick: int) -> Any:
+    if pick == 0:
+        return None
+    if name.endswith("UID"):
+        return _UIDS[pick % len(_UIDS)]
+    if name in DATA_SET_PARAMETERS:
+        return BytesIO(_DATA_SETS[pick % len(_DATA_SETS)])
+    if name in ("OffendingElement", "AttributeIdentifierList"):
+        return _TAGS[pick % len(_TAGS)]
+    if name in ("ErrorComment", "MoveDestination", "MoveOriginatorApplicationEntityTitle"):
+        return "X"
+    return (0, 2, 3, 0xFF00)[pick % 4]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    prim=all_primitives(max_data_set=20),
+    changes=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 11)), max_size=3),
+    status=st.one_of(st.none(), st.integers(0, 0xFFFF)),
+)
+def test_generated_checks_give_the_general_problems(
+    prim: DimsePrimitive, changes: list[tuple[int, int]], status: int | None
+) -> None:
+    """request_problems/response_problems (straight-line code per class) say what the
+    general _problems says, and the cached status rules what the uncached ones say, for
+    valid primitives and for ones holding what no setter allows (set in their slots)."""
+    names = type(prim)._PARAMETERS
+    for index, pick in changes:
+        name = names[index % len(names)]
+        setattr(prim, "_" + name, _odd_value(name, pick))
+    if status is not None and "Status" in names:
+        prim._Status = status  # type: ignore[attr-defined]
+    for response, generated in ((False, prim.request_problems), (True, prim.response_problems)):
+        if type(prim) is C_CANCEL and response:
+            continue
+        general = prim._problems(response=response)
+        assert generated() == general
+        assert generated() == general  # the second time from the status cache
+    assert prim.status_problems() == prim._status_rules()

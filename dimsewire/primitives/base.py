@@ -11,9 +11,8 @@ parameter, pynetdicom's ``REQUEST_KEYWORDS`` / ``RESPONSE_KEYWORDS`` /
 
 from __future__ import annotations
 
-import operator
 import os
-from collections.abc import Callable
+import re
 from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar
@@ -65,29 +64,10 @@ def slots(table: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
     return tuple(_slot(keyword) for keyword, _rq, _rsp in table)
 
 
-def _getter(slots: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
-    """A function giving the values of these slots as a tuple (attrgetter, always a tuple)."""
-    if len(slots) >= 2:
-        return operator.attrgetter(*slots)
-    if slots:
-        get = operator.attrgetter(slots[0])
-        return lambda obj: (get(obj),)
-    return lambda obj: ()
-
-
 class _Checks:
     """What validity checks in one direction of one primitive class, from its table."""
 
-    __slots__ = (
-        "data_set",
-        "mandatory",
-        "mandatory_values",
-        "uid_values",
-        "uids",
-        "unused",
-        "unused_defaults",
-        "unused_values",
-    )
+    __slots__ = ("data_set", "mandatory", "uids", "unused")
 
     def __init__(self, table: tuple[tuple[str, str, str], ...], column: int) -> None:
         rows = [(row[0], row[column]) for row in table]
@@ -99,10 +79,88 @@ class _Checks:
         #: (slot, keyword) of the UIDs
         self.uids = tuple((_slot(k), k) for k, _need in rows if k in _UIDS)
         self.data_set = data_sets[0] if data_sets else None
-        self.mandatory_values = _getter(tuple(slot for slot, _k in self.mandatory))
-        self.unused_values = _getter(tuple(slot for slot, _k, _d in self.unused))
-        self.unused_defaults = tuple(default for _s, _k, default in self.unused)
-        self.uid_values = _getter(tuple(slot for slot, _k in self.uids))
+
+
+def _generated_problems(cls: type[DimsePrimitive], response: bool) -> Any:
+    """``request_problems`` or ``response_problems`` for one class, as straight-line code.
+
+    The setters guarantee each value's type and range, so what is left for the usual,
+    valid primitive is a few comparisons: mandatory parameters set, the other direction's
+    unset, UIDs among those found valid (a decoded primitive may hold what no setter
+    allows), an in-memory data set even and not empty; then the status rules, cached.
+    Any doubt goes to the general ``_problems``, which words every problem.
+    """
+    checks = cls._CHECKS[response]
+    doubts = [f"self.{slot} is None" for slot, _k in checks.mandatory]
+    for slot, _keyword, default in checks.unused:
+        assert default is None or type(default) is int
+        doubts.append(
+            f"self.{slot} is not None"
+            if default is None
+            else f"(self.{slot} is not None and self.{slot} != {default!r})"
+        )
+    mandatory = {slot for slot, _k in checks.mandatory}
+    for slot, _keyword in checks.uids:
+        if slot in mandatory:
+            doubts.append(f"self.{slot} not in valid_uids")
+        elif slot not in {s for s, _k, _d in checks.unused}:
+            doubts.append(f"(self.{slot} is not None and self.{slot} not in valid_uids)")
+    general = f"self._problems(response={response})"
+    lines = ["def problems(self):"]
+    if doubts:
+        lines += [f"    if {' or '.join(doubts)}:", f"        return {general}"]
+    if checks.data_set is not None:
+        lines += [
+            f"    value = self._{checks.data_set}",
+            "    if value is not None and (",
+            "        type(value) is not BytesIO or not (size := len(value.getvalue())) or size & 1",
+            "    ):",
+            f"        return {general}",
+        ]
+    lines.append("    return self.status_problems()" if response else "    return []")
+    for line in lines:
+        assert all(part.isidentifier() for part in re.findall(r"self\.(\w+)", line))
+    namespace: dict[str, Any] = {"valid_uids": VALID_UIDS, "BytesIO": BytesIO}
+    exec("\n".join(lines), namespace)  # built from the class's own table
+    function = namespace["problems"]
+    function.__name__ = "response_problems" if response else "request_problems"
+    function.__qualname__ = f"{cls.__name__}.{function.__name__}"
+    function.__doc__ = getattr(DimsePrimitive, function.__name__).__doc__
+    function._generated = True
+    return function
+
+
+#: How many (status, details present) outcomes of the status rules a class keeps.
+_STATUS_CACHE_LIMIT = 4096
+
+
+def _generated_status_problems(cls: type[DimsePrimitive], slots: tuple[str, ...]) -> Any:
+    """``status_problems`` for one class: its rules' outcome cached per Status and per
+    which of `slots` (all the rules look at, and only whether they are set) are set."""
+    key = ", ".join(["status", *(f"self.{slot} is None" for slot in slots)])
+    lines = [
+        "def status_problems(self):",
+        "    status = self._Status",
+        "    if status is None:",
+        "        return []",
+        "    if type(self) is not cls:  # a subclass may have rules of its own",
+        "        return self._status_rules()",
+        f"    key = ({key},)",
+        "    found = cache.get(key)",
+        "    if found is None:",
+        "        found = tuple(self._status_rules())",
+        "        if len(cache) < limit:",
+        "            cache[key] = found",
+        "    return list(found)",
+    ]
+    assert all(slot.isidentifier() for slot in slots)
+    namespace: dict[str, Any] = {"cls": cls, "cache": {}, "limit": _STATUS_CACHE_LIMIT}
+    exec("\n".join(lines), namespace)  # built from the class's own table
+    function = namespace["status_problems"]
+    function.__qualname__ = f"{cls.__name__}.status_problems"
+    function.__doc__ = DimsePrimitive.status_problems.__doc__
+    function._generated = True
+    return function
 
 
 def _generated_init(defaults: tuple[tuple[str, object], ...]) -> Any:
@@ -132,6 +190,18 @@ def _generated_init(defaults: tuple[tuple[str, object], ...]) -> Any:
 
 def _used(need: str) -> bool:
     return need != "-"
+
+
+def _inherited(cls: type, name: str) -> bool:
+    """Whether `cls` takes method `name` from DimsePrimitive or a generated one: no class
+    between them words it its own way."""
+    for klass in cls.__mro__:
+        if klass is DimsePrimitive:
+            return True
+        method = klass.__dict__.get(name)
+        if method is not None and not getattr(method, "_generated", False):
+            return False
+    return True
 
 
 class DimsePrimitive:
@@ -178,6 +248,9 @@ class DimsePrimitive:
     REQUEST_KEYWORDS: ClassVar[tuple[str, ...]] = ()
     RESPONSE_KEYWORDS: ClassVar[tuple[str, ...]] = ()
     STATUS_OPTIONAL_KEYWORDS: ClassVar[tuple[str, ...]] = ()
+    #: Parameters the class's own status rules look at (whether each is set), beside
+    #: STATUS_OPTIONAL_KEYWORDS.
+    _STATUS_RULE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
     #: The data set parameter of a request and of a response, if the message has one.
     REQUEST_DATA_SET: ClassVar[str | None] = None
     RESPONSE_DATA_SET: ClassVar[str | None] = None
@@ -208,6 +281,14 @@ class DimsePrimitive:
                     cls.REQUEST_DATA_SET = keyword
                 if _used(rsp):
                     cls.RESPONSE_DATA_SET = keyword
+        for name, response in (("request_problems", False), ("response_problems", True)):
+            if _inherited(cls, name):  # not a class's own wording (C-CANCEL's response)
+                setattr(cls, name, _generated_problems(cls, response))
+        if "Status" in cls._PARAMETERS and _inherited(cls, "status_problems"):
+            watched = (*cls.STATUS_OPTIONAL_KEYWORDS, *cls._STATUS_RULE_PARAMETERS)
+            cls.status_problems = _generated_status_problems(  # type: ignore[method-assign]
+                cls, tuple(_slot(k) for k in watched)
+            )
 
     def __init__(self) -> None:
         self.context_id: int | None = None
@@ -267,15 +348,9 @@ class DimsePrimitive:
         return not self.response_problems()
 
     def _problems(self, *, response: bool) -> list[str]:
+        """Every problem, worded: the general path of the generated checks."""
         checks = self._CHECKS[response]
-        if (
-            None not in checks.mandatory_values(self)
-            and checks.unused_values(self) == checks.unused_defaults
-            and _uids_valid(checks.uid_values(self))
-        ):  # the usual case, in a few comparisons; the wording below only when it fails
-            problems = []
-        else:
-            problems = self._table_problems(checks, response)
+        problems = self._table_problems(checks, response)
         if checks.data_set is not None:
             value = getattr(self, "_" + checks.data_set)
             if value is not None:
@@ -303,9 +378,16 @@ class DimsePrimitive:
         """Breaks of the rules tying response parameters to the Status.
 
         PS3.7 Annex C (C.4, C.5): ErrorComment, ErrorID, OffendingElement and (for
-        N-services) AttributeIdentifierList go only with a Warning or Failure status.
-        Subclasses add their service's rules. Empty when Status is not set.
+        N-services) AttributeIdentifierList go only with a Warning or Failure status;
+        some services add their own. Empty when Status is not set.
         """
+        return self._status_rules()
+
+    def _status_rules(self) -> list[str]:
+        """The rules of :meth:`status_problems`, uncached: Annex C's here, a service's in
+        its class (calling this first). They look only at the Status and at whether the
+        parameters of ``STATUS_OPTIONAL_KEYWORDS`` and ``_STATUS_RULE_PARAMETERS`` are
+        set: each class caches their outcome on those."""
         status = getattr(self, "_Status", None)
         if status is None:
             return []
@@ -353,14 +435,6 @@ class DimsePrimitive:
         if self.context_id is not None:
             shown.append(f"context_id={self.context_id}")
         return f"{type(self).__name__}({', '.join(shown)})"
-
-
-def _uids_valid(uids: tuple[Any, ...]) -> bool:
-    """Whether every UID set is valid: a decoded primitive may hold what no setter allows."""
-    for uid in uids:
-        if uid is not None and uid not in VALID_UIDS and uid_problem(uid) is not None:
-            return False
-    return True
 
 
 def _data_set_problems(value: Any, name: str) -> list[str]:

@@ -100,9 +100,11 @@ class C_FIND(DimsePrimitive):
     OffendingElement = param.OFFENDING_ELEMENT
     ErrorComment = param.ERROR_COMMENT
 
-    def status_problems(self) -> list[str]:
+    _STATUS_RULE_PARAMETERS = ("Identifier",)
+
+    def _status_rules(self) -> list[str]:
         """Annex C's rules, and PS3.4 C.4.1.1.4: an Identifier with, and only with, Pending."""
-        problems = super().status_problems()
+        problems = super()._status_rules()
         status = self._Status  # type: ignore[attr-defined]
         if status is None:
             return problems
@@ -123,10 +125,11 @@ class _Retrieve(DimsePrimitive):
     """C-GET and C-MOVE: the rule on the sub-operation counts (PS3.7 9.1.3.1.5)."""
 
     __slots__ = ()
+    _STATUS_RULE_PARAMETERS = ("NumberOfRemainingSuboperations",)
 
-    def status_problems(self) -> list[str]:
+    def _status_rules(self) -> list[str]:
         """Annex C's rules, and: a Pending response gives the remaining sub-operations."""
-        problems = super().status_problems()
+        problems = super()._status_rules()
         status = self._Status  # type: ignore[attr-defined]
         if status is None:
             return problems
