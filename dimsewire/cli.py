@@ -14,12 +14,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from typing import Any, BinaryIO, TextIO
 
-from .capture import CaptureDecoder, CaptureError, Record, Segment, read_segments
+from .capture import CaptureDecoder, CaptureError, Segment, read_segments
 from .capture.cluster import ClusterDecoder, client_for, close_client
 from .capture.conversation import DEFAULT_PORTS
 from .capture.datasets import DEFAULT_BULK_THRESHOLD
 from .capture.export import Exporter
-from .capture.parallel import ParallelDecoder
+from .capture.parallel import ParallelDecoder, Shown
 from .capture.parquet import ParquetWriter
 from .capture.records import json_line
 from .capture.series import Probe, Series, SeriesProblem, probe
@@ -208,15 +208,7 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
     if args.parquet is not None:
         write.parquet = stack.enter_context(ParquetWriter(args.parquet))
     show_text = not (args.json or args.summary or args.parquet)
-    form = (
-        "record"
-        if args.parquet
-        else "summary"
-        if args.summary
-        else "json"
-        if args.json
-        else "record"
-    )
+    form = _form(args)
     decoder: CaptureDecoder | ParallelDecoder | ClusterDecoder
     if args.workers is not None or args.scheduler is not None:
         _headers(args.captures, show_text, out)
@@ -269,6 +261,14 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
     return _finish(decoder, write, out, args)
 
 
+def _form(args: argparse.Namespace) -> str:
+    """What a worker sends of a record: the least the output needs."""
+    if args.parquet:
+        only = not (args.json or args.summary) and args.export is None
+        return "parquet" if only else "record"
+    return "summary" if args.summary else "json" if args.json else "record"
+
+
 def _headers(paths: list[str], show: bool, out: TextIO, probes: list[Probe] | None = None) -> None:
     """The text output's first lines: each file and its link type."""
     if not show:
@@ -311,9 +311,13 @@ class _Writer:
         self.text = TextWriter(out)
         self.parquet: ParquetWriter | None = None
 
-    def __call__(self, record: Record | str) -> None:
+    def __call__(self, record: Shown) -> None:
         if isinstance(record, str):  # a record already as its JSON line (--jobs N)
             self.out.write(record)
+            return
+        if record is None or isinstance(record, tuple):  # a Parquet row made by a worker
+            assert self.parquet is not None
+            self.parquet.write_row(record)
             return
         if self.parquet is not None:
             self.parquet.write(record)

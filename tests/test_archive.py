@@ -111,6 +111,11 @@ def test_parquet_of_the_series_equals_the_uncut_one(
     whole = tables(tmp_path / "uncut")
     assert len(whole["messages"]) > 0
     assert tables(tmp_path / "cut") == whole
+    # workers that send rows (--jobs 2); pdu records have no table, whoever makes the rows
+    assert decode(capsys, "--parquet", tmp_path / "jobs", "--jobs", "2", *parts) == (0, "")
+    assert tables(tmp_path / "jobs") == whole
+    assert decode(capsys, "--parquet", tmp_path / "pdus", "--pdus", "--jobs", "2", *parts)[0] == 0
+    assert tables(tmp_path / "pdus") == whole
     # --json beside --parquet prints what --json alone prints
     status, lines = decode(capsys, "--json", "--parquet", tmp_path / "both", uncut)
     assert (status, lines) == decode(capsys, "--json", uncut)

@@ -24,8 +24,9 @@ Two rounds of tasks on a dask.distributed cluster, the client in between:
 So the output equals one process's, record for record. It scales with files and
 connections; it stops at one connection: a single association that runs through the
 whole series is one task's stream. The client's share is serial: routing, and taking
-every record back in order (with ``--parquet``, writing them). The client holds the segment index of the series
-(about 200 bytes per TCP segment) while it routes. Every file must be readable at the
+every record back in order (with ``--parquet``, writing them: the tasks send records
+already made rows). The client holds the segment index of the series (about 200 bytes
+per TCP segment) while it routes. Every file must be readable at the
 same path by the client and by every worker (shared storage on a real cluster).
 
 The cluster comes from ``pip install 'dimsewire[archive]'`` (dask[distributed]).
@@ -50,9 +51,8 @@ from pydicom.uid import UID
 from .conversation import DEFAULT_PORTS, CaptureDecoder
 from .datasets import DEFAULT_BULK_THRESHOLD
 from .packets import CaptureError, Segment, read_frames, segment_of
-from .parallel import RECORD_FORMS, Settings, check_form, reduce_uid
+from .parallel import RECORD_FORMS, Settings, Shown, check_form, reduce_uid
 from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
-from .records import Record
 from .routing import ConnectionRouter, NewConnection
 from .series import merge, probe, series_error
 
@@ -239,7 +239,7 @@ class ClusterDecoder:
         self.problems = 0
         self.frames = 0
 
-    def records(self) -> Iterator[Record | str]:
+    def records(self) -> Iterator[Shown]:
         """Every record of the series, in the order one process gives them."""
         probes = [probe(path) for path in self.paths]
         indexes = {
@@ -317,7 +317,7 @@ class ClusterDecoder:
 
     def _merge(
         self, firsts: list[int], futures: list[Any], errors: list[tuple[int, list[Any]]]
-    ) -> Iterator[Record | str]:
+    ) -> Iterator[Shown]:
         """The tasks' records by key, then the open connections' by association."""
         ending: list[tuple[int, list[Any]]] = []
 
@@ -379,13 +379,14 @@ def decode_to_parquet(
     if own:
         client = client_for(workers)
     try:
-        decoder = ClusterDecoder(client, paths, ports, bulk_threshold=bulk_threshold)
+        decoder = ClusterDecoder(
+            client, paths, ports, bulk_threshold=bulk_threshold, form="parquet"
+        )
         with ParquetWriter(
             directory, rows_per_group=rows_per_group or DEFAULT_ROWS_PER_GROUP
         ) as out:
-            for record in decoder.records():
-                assert not isinstance(record, str)
-                out.write(record)
+            for row in decoder.records():
+                out.write_row(row)  # type: ignore[arg-type]  # the parquet form gives rows
         counts = out.counts
         counts["problems"] = decoder.problems
         return counts

@@ -49,6 +49,7 @@ from pydicom.uid import UID
 from .conversation import CaptureDecoder
 from .export import Exporter, ExportEvent, StagingExporter
 from .packets import CaptureError, Segment
+from .parquet import Row, row_of
 from .records import Record, json_line
 from .routing import ConnectionRouter, NewConnection
 from .series import SeriesProblem
@@ -100,13 +101,18 @@ def _context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-#: What a worker sends of a record: the record, its --json line, or what the summary
-#: reads of it.
+#: What a worker sends of a record: the record, its --json line, what the summary reads
+#: of it, or its Parquet row.
 RECORD_FORMS: dict[str, Callable[[Record], Any]] = {
     "record": lambda record: record,
     "json": json_line,
     "summary": summary_fields,
+    "parquet": row_of,  # its row of the Parquet dataset (None: no table holds it)
 }
+
+
+#: What comes out of a parallel decoder for a record, in the form asked for.
+Shown = Record | str | Row | None
 
 
 def check_form(form: str) -> None:
@@ -186,6 +192,8 @@ class ParallelDecoder:
         form: str = "record",
     ) -> None:
         check_form(form)
+        if form == "parquet" and export is not None:
+            raise ValueError("the parquet form carries no exported file names: not with export")
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.jobs = jobs
@@ -208,7 +216,7 @@ class ParallelDecoder:
 
     # -- the parent's loop -----------------------------------------------------------
 
-    def records(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Record | str]:
+    def records(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Shown]:
         """Every record of the capture, in the order one process gives them.
 
         A :class:`CaptureError` while reading gives its problem record after the records
@@ -251,7 +259,7 @@ class ParallelDecoder:
             process.join()
         self._processes.clear()
 
-    def _run(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Record | str]:
+    def _run(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Shown]:
         buffers: list[list[_Item]] = [[] for _ in range(self.jobs)]
         load = [0] * self.jobs
         owner: dict[int, int] = {}
@@ -298,7 +306,7 @@ class ParallelDecoder:
         self.problems += 1
         return decoder.capture_error(err)
 
-    def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Record | str]:
+    def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Shown]:
         """Send every worker its batch; emit what can be; wait if reading runs ahead."""
         for worker, batch in enumerate(buffers):
             if batch:
@@ -338,7 +346,7 @@ class ParallelDecoder:
             if not process.is_alive() and self._outbox.empty():
                 raise RuntimeError(f"decoding worker {number} ended (exit code {process.exitcode})")
 
-    def _emit(self) -> Iterator[Record | str]:
+    def _emit(self) -> Iterator[Shown]:
         """The records of every segment all workers are done with, in capture order."""
         done = min(
             outstanding[0] if outstanding else self._flushed for outstanding in self._outstanding
@@ -356,7 +364,7 @@ class ParallelDecoder:
         for _, worker, group in heapq.merge(*ready):
             yield from self._records(worker, group)
 
-    def _finish(self) -> Iterator[Record | str]:
+    def _finish(self) -> Iterator[Shown]:
         """The records of the connections still open at the end, by association number."""
         for inbox in self._inboxes:
             inbox.put(None)
@@ -379,16 +387,19 @@ class ParallelDecoder:
 
     # -- export ----------------------------------------------------------------------
 
-    def _records(self, worker: int, group: _Group) -> Iterator[Record | str]:
+    def _records(self, worker: int, group: _Group) -> Iterator[Shown]:
         _, records, events = group
         if self.export is not None:
             for event in events:
                 self._replay(event)
+        if self.export is None:  # no file names to rewrite
+            yield from records
+            return
         for record in records:
             if isinstance(record, str):
                 yield self._rename_line(record) if "exported_file" in record else record
                 continue
-            if "exported_file" in record:
+            if isinstance(record, dict) and "exported_file" in record:
                 self._rename(record)
             yield record
 

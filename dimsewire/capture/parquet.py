@@ -74,7 +74,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "TABLES",
     "ParquetWriter",
+    "Row",
     "read_records",
+    "row_of",
     "schema",
     "write_parquet",
 ]
@@ -244,6 +246,41 @@ def _json(value: object) -> str:
     return json.dumps(value, default=str)  # as --json writes it
 
 
+#: A record as a row of its table: (table, values in column order, characters of JSON text)
+Row = tuple[str, tuple[Any, ...], int]
+
+
+def row_of(record: Record) -> Row | None:
+    """`record` as a row of its table; None for a record no table holds (``pdu``).
+
+    Made where the record is (a ``--workers`` task), so that the writer only gathers.
+
+    Raises
+    ------
+    ValueError
+        A record type or field that has no place in the schema.
+    """
+    kind = record["type"]
+    if kind in _SKIPPED:
+        return None
+    name = _TABLE_OF.get(kind)
+    if name is None:
+        raise ValueError(f"{kind!r} records have no Parquet table")
+    extra = set(record) - _FIELDS[name] - {"type"}
+    extra = {field for field in extra if not field.startswith("_")}
+    if extra:
+        raise ValueError(f"{kind!r} record: the {name} table has no column for {sorted(extra)}")
+    values: list[Any] = []
+    text = 0
+    for column, column_kind in TABLES[name]:
+        value = record.get(column)
+        if column_kind == "json" and column in record:
+            value = _json(value)
+            text += len(value)
+        values.append(value)
+    return name, tuple(values), text
+
+
 class _Table:
     """One table's rows on their way to its file, a row group at a time."""
 
@@ -252,25 +289,14 @@ class _Table:
         self.columns = TABLES[name]
         self.path = directory / name / f"part-{part:05d}.parquet"
         self.partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
-        self.values: dict[str, list[Any]] = {column: [] for column, _ in self.columns}
-        self.rows = 0  # gathered, not yet written
+        self.rows: list[tuple[Any, ...]] = []  # gathered, not yet written
         self.text = 0  # characters of JSON text gathered
         self.written = 0
         self.file: Any = None
 
-    def add(self, record: Record) -> None:
-        for column, kind in self.columns:
-            values = self.values[column]
-            if kind == "json":
-                if column in record:
-                    text = _json(record[column])
-                    self.text += len(text)
-                    values.append(text)
-                else:
-                    values.append(None)
-            else:
-                values.append(record.get(column))
-        self.rows += 1
+    def add(self, row: tuple[Any, ...], text: int) -> None:
+        self.rows.append(row)
+        self.text += text
 
     def flush(self) -> None:
         """Write what is gathered as one row group (the file is opened at the first)."""
@@ -281,11 +307,13 @@ class _Table:
                 str(self.partial), schema(self.name), compression="zstd"
             )
         if self.rows:
-            table = pa.Table.from_pydict(self.values, schema=schema(self.name))
-            self.file.write_table(table, row_group_size=self.rows)
-            self.written += self.rows
-        self.values = {column: [] for column, _ in self.columns}
-        self.rows = self.text = 0
+            names = [column for column, _ in self.columns]
+            values = dict(zip(names, map(list, zip(*self.rows, strict=True)), strict=True))
+            table = pa.Table.from_pydict(values, schema=schema(self.name))
+            self.file.write_table(table, row_group_size=len(self.rows))
+            self.written += len(self.rows)
+        self.rows = []
+        self.text = 0
 
     def close(self) -> None:
         self.flush()  # a table with no rows still gets a file: its schema
@@ -352,7 +380,7 @@ class ParquetWriter:
     @property
     def counts(self) -> dict[str, int]:
         """Rows so far by table, and the records skipped (``pdu``)."""
-        counts = {name: t.written + t.rows for name, t in self._tables.items()}
+        counts = {name: t.written + len(t.rows) for name, t in self._tables.items()}
         counts["skipped"] = self.skipped
         return counts
 
@@ -364,22 +392,19 @@ class ParquetWriter:
         ValueError
             A record type or field that has no place in the schema.
         """
+        self.write_row(row_of(record))
+
+    def write_row(self, row: Row | None) -> None:
+        """Add a record already made a row by :func:`row_of` (None: a skipped record)."""
         if self._closed:
             raise ValueError("write() after close()")
-        kind = record["type"]
-        if kind in _SKIPPED:
+        if row is None:
             self.skipped += 1
             return
-        name = _TABLE_OF.get(kind)
-        if name is None:
-            raise ValueError(f"{kind!r} records have no Parquet table")
-        extra = set(record) - _FIELDS[name] - {"type"}
-        extra = {field for field in extra if not field.startswith("_")}
-        if extra:
-            raise ValueError(f"{kind!r} record: the {name} table has no column for {sorted(extra)}")
+        name, values, text = row
         table = self._tables[name]
-        table.add(record)
-        if table.rows >= self.rows_per_group or table.text >= self.bytes_per_group:
+        table.add(values, text)
+        if len(table.rows) >= self.rows_per_group or table.text >= self.bytes_per_group:
             table.flush()
 
     def close(self) -> None:
