@@ -136,7 +136,7 @@ class StoreSCP:
     echo: bool = False
     log: list[str] = field(default_factory=list)
     stored: list[Path] = field(default_factory=list)
-    _open: dict[asyncio.Task[None], _Association] = field(default_factory=dict)
+    _open: set[_Association] = field(default_factory=set)
 
     def say(self, line: str) -> None:
         """Log one line (and print it, with `echo`)."""
@@ -150,35 +150,24 @@ class StoreSCP:
             return True
         return self.promiscuous or abstract_syntax in STORAGE_SOP_CLASSES
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Run one association to its end (asyncio.start_server's callback)."""
-        task = asyncio.current_task()
-        assert task is not None
-        association = _Association(self, reader, writer)
-        self._open[task] = association
-        try:
-            await association.run()
-        finally:
-            del self._open[task]
-
     async def shutdown(self, server: asyncio.Server, grace: float) -> None:
         """Stop: no new associations; finish objects in progress for up to `grace`
         seconds; abort every association still open."""
         server.close()
-        for association in list(self._open.values()):
+        for association in list(self._open):
             association.stopping = True
             if association.store is None:
                 association.abort_now("stopping: association aborted")  # idle
-        tasks = list(self._open)
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                self._open[task].abort_now("stopping: object unfinished, association aborted")
+        closed = [association.closed for association in self._open]
+        if closed:
+            _, pending = await asyncio.wait(closed, timeout=grace)
+            for association in list(self._open):
+                association.abort_now("stopping: object unfinished, association aborted")
             if pending:
                 _, pending = await asyncio.wait(pending, timeout=5)
-            for task in pending:  # the last resort: nothing should be left to cancel
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for association in list(self._open):  # the last resort: should be none left
+                association.transport.abort()
+            await asyncio.wait(closed)
         await server.wait_closed()
 
 
@@ -201,100 +190,170 @@ class _Store:
             self.status, self.comment = status, _comment(comment)
 
 
-class _Association:
-    """One connection: bytes in and out of an AssociationEndpoint, events to files."""
+class _Association(asyncio.Protocol):
+    """One connection: bytes in and out of an AssociationEndpoint, events to files.
 
-    def __init__(
-        self, scp: StoreSCP, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.scp, self.reader, self.writer = scp, reader, writer
+    Driven by the transport's callbacks (no task, no stream buffer): each chunk the
+    transport reads (a ``bytes`` object of up to READ_SIZE) goes to the endpoint as it
+    is, which frames it in place; the data set fragments it hands out are views of it,
+    written to the file with no copy in between.
+    """
+
+    def __init__(self, scp: StoreSCP) -> None:
+        self.scp = scp
         self.endpoint = AssociationEndpoint(
             "acceptor",
             max_pdu_length=scp.max_pdu_length,
             stream_data_sets=lambda primitive: isinstance(primitive, C_STORE),
         )
+        self.transport: asyncio.Transport
+        self.closed: asyncio.Future[None]  # done once the connection is closed
         self.calling_ae = "?"
         self.store: _Store | None = None  # the object being received
         self.stopping = False  # the SCP is stopping: abort once the object is done
         self.ended = False  # released, aborted or rejected: only closing is left
+        self.lingering = False  # ended: waiting for the peer to close (ARTIM)
         self.closed_by_us = False  # abort_now() closed the connection
+        self.lost = False  # the connection is closed
+        self._heard = 0.0  # loop time of the last bytes received
+        self._timer: asyncio.TimerHandle | None = None
 
-    async def run(self) -> None:
-        """Serve the association until it is released, aborted or closed."""
+    # -- the transport's callbacks -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        # asyncio's selector transport reads at most its max_size at once (256 KiB, an
+        # attribute, undocumented): 1 MiB reads mean fewer wake-ups and fewer PDUs cut
+        # across two reads (copied to be framed). Other transports keep their own size.
+        if isinstance(getattr(transport, "max_size", None), int):
+            transport.max_size = READ_SIZE  # type: ignore[attr-defined]
+        loop = asyncio.get_running_loop()
+        self.closed = loop.create_future()
+        self.scp._open.add(self)
+        self._heard = loop.time()
+        self._timer = loop.call_at(self._heard + self.scp.timeout, self._check_silence)
+
+    def data_received(self, data: bytes) -> None:
+        if self.lingering or self.closed_by_us:
+            return  # whatever still comes is ignored
+        self._heard = asyncio.get_running_loop().time()
+        self.endpoint.receive_data(data)
+        self._take_events()
+        if not self.ended and self.stopping and self.store is None:
+            self.scp.say(f"{self.calling_ae}: stopping: aborting the association")
+            self._end()
+
+    def eof_received(self) -> bool:
+        if not (self.lingering or self.closed_by_us):
+            self.endpoint.receive_eof()
+            self._take_events()
+            if not self.ended:
+                self._end()
+        return False  # the transport closes (once what is written has gone)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.closed_by_us and not self.lingering:
+            self.scp.say(f"{self.calling_ae}: connection lost: {exc}")
+        self.lost = True
+        if not self.ended:
+            self._end()
+        if self._timer is not None:
+            self._timer.cancel()
+        self.scp._open.discard(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.transport.pause_reading()  # the peer does not read: neither do we
+
+    def resume_writing(self) -> None:
+        self.transport.resume_reading()
+
+    # -- the association's course --------------------------------------------------------
+
+    def _take_events(self) -> None:
+        """Handle every event the bytes received complete, up to the association's end."""
         endpoint = self.endpoint
         try:
-            while not self.ended:
-                try:
-                    data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.scp.timeout)
-                except asyncio.TimeoutError:
-                    self.scp.say(f"{self.calling_ae}: silent for {self.scp.timeout} s: aborting")
+            for event in endpoint.events():
+                self._handle(event)
+                if self.ended:
                     break
-                if self.closed_by_us:
-                    break  # abort_now() closed the connection: that is the EOF seen here
-                if data:
-                    endpoint.receive_data(data)
-                else:
-                    endpoint.receive_eof()
-                try:
-                    for event in endpoint.events():
-                        self._handle(event)
-                        if self.ended:
-                            break
-                except DecodeError as err:
-                    self.scp.say(f"{self.calling_ae}: {err}: aborting")
-                    self._abort(source=2)  # the provider objects to what came (PS3.8 9.3.8)
-                    break
-                if (rj := endpoint.data_to_send()) != b"":
-                    self.writer.write(rj)  # the endpoint's own A-ASSOCIATE-RJ
-                    self.ended = True
-                if not data:
-                    break
-                await self.writer.drain()
-                if self.stopping and self.store is None:
-                    self.scp.say(f"{self.calling_ae}: stopping: aborting the association")
-                    break
-        except (ConnectionError, OSError) as err:
-            if not self.closed_by_us:
-                self.scp.say(f"{self.calling_ae}: connection lost: {err}")
-        finally:
-            if self.store is not None:
-                self.store.fail(OUT_OF_RESOURCES, "association ended")
-                self.scp.say(
-                    f"{self.calling_ae}: association ended inside "
-                    f"{self.store.request.AffectedSOPInstanceUID}: nothing kept"
-                )
-                self.store = None
-            self._abort(source=0)  # if still open: the service-user aborts (PS3.8 7.3)
-            if not self.closed_by_us:
-                await self._linger()
-            self.writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await self.writer.wait_closed()
+        except DecodeError as err:
+            self.scp.say(f"{self.calling_ae}: {err}: aborting")
+            self._abort(source=2)  # the provider objects to what came (PS3.8 9.3.8)
+            self.ended = True
+        if (rj := endpoint.data_to_send()) != b"":
+            self.transport.write(rj)  # the endpoint's own A-ASSOCIATE-RJ
+            self.ended = True
+        if self.ended:
+            self._end()
 
-    async def _linger(self) -> None:
+    def _end(self) -> None:
+        """The association is over here: drop an unfinished object, A-ABORT if the
+        association is still open, then linger until the peer closes."""
+        self.ended = True
+        if self.store is not None:
+            self.store.fail(OUT_OF_RESOURCES, "association ended")
+            self.scp.say(
+                f"{self.calling_ae}: association ended inside "
+                f"{self.store.request.AffectedSOPInstanceUID}: nothing kept"
+            )
+            self.store = None
+        if self.lost:
+            return
+        self._abort(source=0)  # if still open: the service-user aborts (PS3.8 7.3)
+        if not self.closed_by_us and not self.lingering:
+            self._linger()
+
+    def _linger(self) -> None:
         """After an A-ASSOCIATE-RJ, A-RELEASE-RP or A-ABORT the acceptor waits for the
         requestor to close the connection, for at most the ARTIM time-out (PS3.8 9.2,
         state Sta13): closing at once can lose the PDU on the way."""
-        with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
-            await asyncio.wait_for(self.writer.drain(), self.scp.artim)
-            while await asyncio.wait_for(self.reader.read(READ_SIZE), self.scp.artim):
-                pass  # whatever still comes is ignored
+        self.lingering = True
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.scp.artim, self._artim_expired)
+
+    def _artim_expired(self) -> None:
+        self._timer = None
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()  # the peer reads nothing any more
+        else:
+            self.transport.close()
+
+    def _check_silence(self) -> None:
+        """The idle timer: abort an association silent for `timeout` seconds."""
+        self._timer = None
+        if self.ended:
+            return
+        loop = asyncio.get_running_loop()
+        due = self._heard + self.scp.timeout
+        if loop.time() < due:
+            self._timer = loop.call_at(due, self._check_silence)
+            return
+        self.scp.say(f"{self.calling_ae}: silent for {self.scp.timeout} s: aborting")
+        self._end()
 
     def abort_now(self, why: str) -> None:
-        """From outside (the SCP is stopping): A-ABORT and close; :meth:`run` then
-        sees the connection end and cleans up. (Closing rather than cancelling the
-        task: asyncio's start_server callback must not end cancelled.)"""
+        """From outside (the SCP is stopping): A-ABORT and close, dropping an
+        unfinished object."""
+        if self.closed_by_us:
+            return
         if self.endpoint.state in (State.REQUESTED, State.ESTABLISHED, State.RELEASING):
             self.scp.say(f"{self.calling_ae}: {why}")
             self._abort(source=0)
         self.closed_by_us = True
-        self.writer.close()
+        self._end()
+        self.transport.close()
 
     def _abort(self, source: int) -> None:
         """Send an A-ABORT unless the association has ended already."""
         if self.endpoint.state in (State.REQUESTED, State.ESTABLISHED, State.RELEASING):
             with contextlib.suppress(Exception):
-                self.writer.write(self.endpoint.send_pdu(Abort(source=source, reason=0)))
+                self.transport.write(self.endpoint.send_pdu(Abort(source=source, reason=0)))
 
     # -- events ---------------------------------------------------------------------------
 
@@ -316,7 +375,7 @@ class _Association:
                 self.scp.say(f"{self.calling_ae}: rejected (protocol version)")
                 return  # the endpoint's own A-ASSOCIATE-RJ goes out after this
             if self.scp.require_called_aet and pdu.called_ae_title != self.scp.ae_title:
-                self.writer.write(self.endpoint.send_pdu(AssociateRJ(1, 1, 7)))
+                self.transport.write(self.endpoint.send_pdu(AssociateRJ(1, 1, 7)))
                 self.scp.say(f"{self.calling_ae}: rejected: called {pdu.called_ae_title!r}")
                 self.ended = True
                 return
@@ -336,11 +395,11 @@ class _Association:
                 implementation_class_uid=IMPLEMENTATION_CLASS_UID,
                 implementation_version_name=IMPLEMENTATION_VERSION_NAME,
             )
-            self.writer.write(self.endpoint.send_pdu(ac))
+            self.transport.write(self.endpoint.send_pdu(ac))
             accepted = sum(answer.result == 0 for answer in answers)
             self.scp.say(f"{self.calling_ae}: associated, {accepted}/{len(answers)} contexts")
         elif isinstance(pdu, ReleaseRQ):
-            self.writer.write(self.endpoint.send_pdu(ReleaseRP()))
+            self.transport.write(self.endpoint.send_pdu(ReleaseRP()))
             self.scp.say(f"{self.calling_ae}: released")
             self.ended = True
         elif isinstance(pdu, Abort):
@@ -401,7 +460,7 @@ class _Association:
             response.MessageIDBeingRespondedTo = request.MessageID or 0
             response.AffectedSOPClassUID = request.AffectedSOPClassUID
             response.Status = SUCCESS
-            self.writer.writelines(self.endpoint.send_message(response, event.context_id))
+            self.transport.writelines(self.endpoint.send_message(response, event.context_id))
             self.scp.say(f"{self.calling_ae}: C-ECHO {request.MessageID}: status 0x0000")
         else:
             # only Storage and Verification contexts are accepted: nothing else belongs
@@ -418,7 +477,7 @@ class _Association:
         response.Status = store.status
         if store.comment is not None:
             response.ErrorComment = store.comment
-        self.writer.writelines(self.endpoint.send_message(response, store.context_id))
+        self.transport.writelines(self.endpoint.send_message(response, store.context_id))
         what = f"{self.calling_ae}: C-STORE {request.AffectedSOPInstanceUID}"
         if store.status == SUCCESS:
             self.scp.say(f"{what}: stored {self.scp.stored[-1]}")
@@ -428,7 +487,8 @@ class _Association:
 
 async def serve(scp: StoreSCP, host: str, port: int) -> asyncio.Server:
     """Start listening; the caller owns the returned server."""
-    return await asyncio.start_server(scp.handle, host, port, limit=READ_SIZE)
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: _Association(scp), host, port)
 
 
 async def run(scp: StoreSCP, host: str, port: int, grace: float, *, ready: bool = True) -> None:

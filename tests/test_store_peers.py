@@ -518,6 +518,30 @@ class HalfwayStore:
         self.sock.close()
 
 
+def test_our_scp_aborts_a_silent_association_and_closes_after_artim(tmp_path: Path) -> None:
+    """Silent for `timeout` inside an object: A-ABORT (service-user), nothing kept; a
+    requestor that then keeps the connection open is closed on after `artim`."""
+    with our_scp(tmp_path, timeout=0.5, artim=0.5) as (scp, port):
+        client = HalfwayStore(port, size=4 * MIB, pdus=10)
+        try:
+            started = time.monotonic()
+            event = client.next_event()
+            assert isinstance(event, PDUReceived) and isinstance(event.pdu, Abort)
+            assert event.pdu.source == 0
+            assert 0.4 <= time.monotonic() - started < 5
+            client.sock.settimeout(5)
+            assert client.sock.recv(65536) == b""  # closed by the SCP after ARTIM
+            assert 0.8 <= time.monotonic() - started < 6
+        finally:
+            client.close()
+        wait_for(lambda: any("nothing kept" in line for line in scp.log), "the SCP's log")
+    assert list(tmp_path.iterdir()) == []
+    assert scp.log[-2:] == [
+        "HALFWAY: silent for 0.5 s: aborting",
+        f"HALFWAY: association ended inside {client.uid}: nothing kept",
+    ]
+
+
 @pytest.mark.parametrize("how", ["abort", "close"])
 def test_an_association_ending_inside_an_object_leaves_no_file(tmp_path: Path, how: str) -> None:
     with our_scp(tmp_path) as (scp, port):
