@@ -111,7 +111,8 @@ class Message:
 
     @functools.cached_property
     def structs(self) -> dict[tuple[int, ...], struct.Struct]:
-        """Packers by layout (value length per element, -1 for absent), filled as used."""
+        """Packers of the message's generated encoders, filled as used: keyed by the value
+        length of each element whose length varies (-1 for one absent)."""
         return {}
 
     @functools.cached_property

@@ -48,92 +48,164 @@ _PRIORITIES = frozenset({0, 1, 2})  # PS3.7 9.1.1.1.6
 # -- encoding ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
+#: Text and UI values on the wire by VR, filled as used (bounded): a dict lookup is the
+#: cheapest way to a padded value, and the few distinct SOP Class UIDs recur.
+_WIRE_TEXT: dict[str, dict[str, bytes]] = {"UI": {}, "AE": {}, "LO": {}}
+_WIRE_TEXT_LIMIT = 4096
+
+
 def _text_wire(vr: str, text: str) -> bytes:
     """A UI or text value on the wire: ASCII, padded to even length (PS3.5 6.2)."""
-    return pad(vr, text.encode("ascii"))
+    raw = pad(vr, text.encode("ascii"))
+    known = _WIRE_TEXT[vr]
+    if len(known) < _WIRE_TEXT_LIMIT:
+        known[str(text)] = raw
+    return raw
 
 
 _STRUCTS_PER_MESSAGE = 256
 
 
-def _struct_for(message: Message, layout: tuple[int, ...]) -> Any:
-    """The packer for a layout of `message`, derived and cached on first use."""
-    packer = message.structs.get(layout)
-    if packer is None:
-        shape = [("UL", 4)]
-        shape += [
-            (vr, n) for (_slot, _tag, vr), n in zip(message.plan, layout, strict=True) if n >= 0
-        ]
-        packer = shape_struct(tuple(shape))
-        if len(message.structs) < _STRUCTS_PER_MESSAGE:
-            message.structs[layout] = packer
-    return packer
+def _encoder_lines(message: Message, result: str) -> tuple[list[str], list[int | None]]:
+    """The body of a message's command set encoder, and what its packer key holds.
 
-
-def generated_encoder(message: Message) -> Any:
-    """The command set encoder of one message, as straight-line code built once.
-
-    CommandGroupLength, then every element whose parameter is set, with the message's
-    constants (tags, CommandField) written in and no loop; one ``struct`` per layout
-    (which elements, how long), derived from the element declarations and cached per
-    message, packs it whole. ``tests/test_fast_paths.py`` proves it gives the bytes of
-    the general :func:`~dimsewire.codec.command_set.encode_command_set`.
+    The code reads the primitive ``p`` and ``d`` (whether a data set follows) and
+    returns `result` with ``{}`` replaced by the command set. Elements the primitive's
+    table makes mandatory in this direction are there once the validity checks passed;
+    a US one has a fixed layout. The key of the packer cache holds the value length of
+    each other element (-1 when absent): the second list gives, per element of
+    ``message.plan``, its place in the key, or None for a fixed length of 2.
     """
-    lines = [
-        "def encode(p, d):",
-        "    a = [0, 0, 4, 0]",
-        "    k = []",
-        "    t = 0",
-    ]
+    column = 2 if message.is_response else 1
+    need = {row[0]: row[column] for row in message.primitive._TABLE}
+    lines: list[str] = []
+    places: list[int | None] = []
+    args: list[str] = []  # the pack arguments after CommandGroupLength's four
+    fixed = 0  # the group length of the elements whose length is known here
+    lengths: list[str] = []  # group length terms of the others
     for slot, tag, vr in message.plan:
-        if slot is None:
+        if slot is None:  # CommandField or CommandDataSetType: the codec's own
             value = (
                 str(message.field)
                 if tag == 0x0100
                 else f"({DATA_SET_PRESENT} if d else {NO_DATA_SET})"
             )
-            lines += [f"    a += (0, {tag}, 2, {value})", "    k.append(2)", "    t += 10"]
+            args.append(f"0, {tag}, 2, {value}")
+            places.append(None)
+            fixed += 10
             continue
         assert slot.isidentifier()
-        lines += [f"    v = p.{slot}", "    if v is None:", "        k.append(-1)", "    else:"]
+        present = need[slot[1:]] == M
+        if present and vr == "US":
+            args.append(f"0, {tag}, 2, p.{slot}")
+            places.append(None)
+            fixed += 10
+            continue
+        k = sum(place is not None for place in places)
+        places.append(k)
+        v, r, n = f"v{k}", f"r{k}", f"n{k}"
+        lines.append(f"    {v} = p.{slot}")
+        body: list[str] = []
         if vr == "US":
-            lines += [f"        a += (0, {tag}, 2, v)", "        k.append(2)", "        t += 10"]
+            body += [f"{r} = {v}", f"{n} = 2"]
+            element = f"0, {tag}, 2, {r}"
         elif vr == "AT":
-            lines += [
-                "        f = [x for g in v for x in (g >> 16, g & 0xFFFF)]",
-                "        n = 2 * len(f)",
-                f"        a += (0, {tag}, n, *f)",
-                "        k.append(n)",
-                "        t += 8 + n",
+            body += [
+                f"{r} = [x for g in {v} for x in (g >> 16, g & 0xFFFF)]",
+                f"{n} = 2 * len({r})",
             ]
+            element = f"0, {tag}, {n}, *{r}"
         else:
-            lines += [
-                f"        r = text_wire({vr!r}, v)",
-                "        n = len(r)",
-                f"        a += (0, {tag}, n, r)",
-                "        k.append(n)",
-                "        t += 8 + n",
+            body += [
+                f"{r} = wire_{vr}.get({v})",
+                f"if {r} is None:",
+                f"    {r} = text_wire({vr!r}, {v})",
+                f"{n} = len({r})",
             ]
+            element = f"0, {tag}, {n}, {r}"
+        if present:
+            lines += [f"    {line}" for line in body]
+            args.append(element)
+            lengths.append(f"{n}")
+            fixed += 8
+        else:
+            lines += [f"    if {v} is None:", f"        {n} = -1", "    else:"]
+            lines += [f"        {line}" for line in body]
+            args.append(f"*(({element}) if {v} is not None else ())")
+            lengths.append(f"({n} + 8 if {v} is not None else 0)")
+    keys = [f"n{k}" for k in range(sum(place is not None for place in places))]
+    key = keys[0] if len(keys) == 1 else f"({', '.join(keys)}{',' if keys else ''})"
     lines += [
-        "    a[3] = t",
-        "    key = tuple(k)",
+        f"    key = {key}",
         "    packer = structs.get(key)",
         "    if packer is None:",
-        "        packer = struct_for(message, key)",
-        "    return packer.pack(*a)",
+        "        packer = struct_for(key)",
+        "    return "
+        + result.format(
+            f"packer.pack(0, 0, 4, {' + '.join([str(fixed), *lengths])}, {', '.join(args)})"
+        ),
     ]
+    return lines, places
+
+
+def _generated(message: Message, head: list[str], result: str, name: str) -> Any:
+    """A function of `message`: `head`, then its encoder body returning `result`."""
+    body, places = _encoder_lines(message, result)
+    structs = message.structs
+
+    def struct_for(key: Any) -> Any:
+        """The packer of a key (see _encoder_lines), derived and cached on first use."""
+        lengths = key if isinstance(key, tuple) else (key,)
+        shape = [("UL", 4)]
+        for (_slot, _tag, vr), place in zip(message.plan, places, strict=True):
+            n = 2 if place is None else lengths[place]
+            if n >= 0:
+                shape.append((vr, n))
+        packer = shape_struct(tuple(shape))
+        if len(structs) < _STRUCTS_PER_MESSAGE:
+            structs[key] = packer
+        return packer
+
     namespace: dict[str, Any] = {
         "text_wire": _text_wire,
-        "structs": message.structs,
-        "struct_for": _struct_for,
-        "message": message,
+        "structs": structs,
+        "struct_for": struct_for,
+        **{f"wire_{vr}": known for vr, known in _WIRE_TEXT.items()},
     }
-    exec("\n".join(lines), namespace)  # built from the message's own declaration
-    return namespace["encode"]
+    exec("\n".join([*head, *body]), namespace)  # built from the message's declaration
+    return namespace[name]
 
 
-_ENCODERS: dict[str, Any] = {}
+def generated_encoder(message: Message) -> Any:
+    """The command set encoder of one message, ``encode(primitive, data_follows)``, as
+    straight-line code built once.
+
+    CommandGroupLength, then every element whose parameter is set, with the message's
+    constants (tags, CommandField) written in and no loop; one ``struct`` per layout
+    (which elements, how long), derived from the element declarations and cached per
+    message, packs it whole. It expects a primitive that passed its validity checks (the
+    mandatory parameters set). ``tests/test_fast_paths.py`` proves it gives the bytes of
+    the general :func:`~dimsewire.codec.command_set.encode_command_set`.
+    """
+    return _generated(message, ["def encode(p, d):"], "{}", "encode")
+
+
+def _generated_sender(message: Message) -> Any:
+    """``from_primitive`` for one message: the validity checks, then the encoder inline."""
+    check = "response_problems" if message.is_response else "request_problems"
+    parameter = message.data_set_parameter
+    head = [
+        "def send(p):",
+        f"    problems = p.{check}()",
+        "    if problems:",
+        f"        raise ValueError({'cannot send ' + message.name + ': '!r} + '; '.join(problems))",
+        f"    data_set = p._{parameter}" if parameter is not None else "    data_set = None",
+        "    d = data_set is not None",
+    ]
+    return _generated(message, head, "({}, data_set)", "send")
+
+
+_SENDERS: dict[type[DimsePrimitive], list[Any]] = {}
 
 
 def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, Any]:
@@ -144,18 +216,15 @@ def from_primitive(primitive: DimsePrimitive) -> tuple[bytes, Any]:
     ValueError
         If the primitive is not a complete, conformant message (sending is strict).
     """
-    message = message_for(primitive)
-    problems = (
-        primitive.response_problems() if message.is_response else primitive.request_problems()
-    )
-    if problems:
-        raise ValueError(f"cannot send {message.name}: " + "; ".join(problems))
-    parameter = message.data_set_parameter
-    data_set = None if parameter is None else getattr(primitive, "_" + parameter)
-    encoder = _ENCODERS.get(message.name)
-    if encoder is None:
-        encoder = _ENCODERS[message.name] = generated_encoder(message)
-    return encoder(primitive, data_set is not None), data_set
+    senders = _SENDERS.get(type(primitive))
+    if senders is not None:
+        sender = senders[getattr(primitive, "_Status", None) is not None]
+        if sender is not None:
+            return sender(primitive)  # type: ignore[no-any-return]
+    message = message_for(primitive)  # raises when the primitive cannot be sent
+    senders = _SENDERS.setdefault(type(primitive), [None, None])
+    sender = senders[message.is_response] = _generated_sender(message)
+    return sender(primitive)  # type: ignore[no-any-return]
 
 
 # -- decoding ---------------------------------------------------------------------------
