@@ -53,6 +53,8 @@ Buffer = bytes | memoryview
 MAX_FRAGMENT_WITHOUT_LIMIT = 1024 * 1024
 #: About how much of a streamed data set is read at a time (a multiple of the fragment).
 READ_BLOCK = 1024 * 1024
+_ONE_PDV = SINGLE_PDV_HEADER.pack
+_CL = COMMAND | LAST  # the control header of a command set's last fragment
 # Parts of a message: (bytes of the command set or an in-memory data set, or a reader
 # of a streamed one; whether it is the command set).
 _Part = tuple[memoryview | BinaryIO, bool]
@@ -279,24 +281,23 @@ def encode_message(
     """
     fragment = _check_arguments(context_id, max_pdu_length)
     command_set, data_set = from_primitive(primitive)
-    if not pack and len(command_set) <= fragment:
+    size = len(command_set)
+    if size <= fragment and not pack:
         # The common small message: one PDU per part, built without generators.
-        data = None if data_set is None else _in_memory(data_set)
-        if data_set is None or (data is not None and len(data) <= fragment):
-            header = SINGLE_PDV_HEADER.pack
-            size = len(command_set)
-            pdus = [header(P_DATA_TF, size + 6, size + 2, context_id, COMMAND | LAST) + command_set]
-            if data is not None:
-                size = len(data)
-                pdus.append(header(P_DATA_TF, size + 6, size + 2, context_id, LAST) + data)
-            return iter(pdus)
+        if data_set is None:
+            return iter([_ONE_PDV(P_DATA_TF, size + 6, size + 2, context_id, _CL) + command_set])
+        if type(data_set) is BytesIO:
+            data = data_set.getvalue()  # the BytesIO's own bytes when it can (CPython)
+            length = len(data)
+            if length <= fragment:
+                return iter(
+                    [
+                        _ONE_PDV(P_DATA_TF, size + 6, size + 2, context_id, _CL) + command_set,
+                        _ONE_PDV(P_DATA_TF, length + 6, length + 2, context_id, LAST) + data,
+                    ]
+                )
     buffers = _buffers(command_set, data_set, context_id, max_pdu_length, fragment, pack)
     return (b"".join(pdu) for pdu in buffers)
-
-
-def _in_memory(data_set: Any) -> bytes | None:
-    """The bytes of an in-memory data set (no copy in CPython), None for a streamed one."""
-    return data_set.getvalue() if type(data_set) is BytesIO else None
 
 
 assert PDU_HEADER_SIZE == PDV_HEADER_SIZE == 6
