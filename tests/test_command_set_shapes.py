@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import primitives
@@ -48,7 +49,9 @@ def test_fast_path_agrees_with_the_general_path(
         _same(command_set.decode_command_set(candidate), slow)
 
 
-def test_a_shape_is_remembered_and_used() -> None:
+def test_a_shape_is_remembered_and_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an empty cache: the tests run before may have filled it to its limit
+    monkeypatch.setattr(command_set, "_SHAPES", {})
     prim = C_FIND()
     prim.MessageID = 12
     prim.AffectedSOPClassUID = "1.2.840.10008.5.1.4.31"
