@@ -64,11 +64,11 @@ the JSON. Where it is large, every SCP pays part of it for the file it receives 
 much depends on which memory the kernel hands it): a cost per GiB added to every row,
 which narrows the differences and adds noise; compare such runs with care.
 
---variants tries changes to dimsewire without making them: each variant adds a row
-"dimsewire -> dimsewire[VARIANT]" whose storescp.py runs with dimsewire monkeypatched
-(writebuf: Part10Writer writes through a 1 MiB buffer; inplace: the Reassembler frames
-received bytes in place, the prototype in benchmarks/zero_copy.py; "writebuf+inplace"
-both). These rows have no bars.
+--variants tries changes to dimsewire's storescp.py without making them: each variant
+adds a row "dimsewire -> dimsewire[VARIANT]" whose storescp.py runs with asyncio patched:
+readNk (the transport reads at most N KiB at once; storescp.py: 1 MiB), rcvbufNk
+(SO_RCVBUF N KiB on its sockets, which turns the kernel's autotuning off); several
+joined by '+'. These rows have no bars.
 
 Rounds alternate: in every round each row runs once (the order reversed every other
 round); medians over rounds. Bars, printed PASS/FAIL/SKIP, exit status 1 if one fails:
@@ -448,32 +448,36 @@ def _environment_for_children() -> dict[str, str]:
 # --- dimsewire changes tried without changing dimsewire (--variants) ----------------------
 
 
-def _patch_writebuf() -> None:
-    """Part10Writer's file gets a 1 MiB buffer (today: the default, st_blksize, 4 KiB on
-    ext4): one write() per MiB instead of one per fragment."""
-    import builtins  # noqa: PLC0415
+def _patch_read_size(size: int) -> None:
+    """asyncio's selector transport reads at most `size` bytes at once, whatever the
+    program sets (storescp.py sets its READ_SIZE)."""
+    from asyncio import selector_events  # noqa: PLC0415
 
-    from dimsewire import part10  # noqa: PLC0415
+    def ignore(transport: Any, value: int) -> None:
+        pass
 
-    def buffered_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if "b" in mode and ("w" in mode or "x" in mode) and not args:
-            kwargs.setdefault("buffering", MiB)
-        return builtins.open(file, mode, *args, **kwargs)
-
-    setattr(part10, "open", buffered_open)  # noqa: B010  # part10's global `open`
+    transport = selector_events._SelectorSocketTransport
+    setattr(transport, "max_size", property(lambda _: size, ignore))  # noqa: B010
 
 
-def _patch_inplace() -> None:
-    """Reassembler.receive_data frames each received bytes chunk in place, copying only
-    the PDU that straddles two chunks (the prototype in benchmarks/zero_copy.py)."""
-    from zero_copy import receive_data_in_place  # noqa: PLC0415
+def _patch_rcvbuf(size: int) -> None:
+    """Every socket a selector transport gets has SO_RCVBUF `size` (no autotuning)."""
+    from asyncio import selector_events  # noqa: PLC0415
 
-    from dimsewire.codec import stream  # noqa: PLC0415
+    transport = selector_events._SelectorSocketTransport
+    init = transport.__init__
 
-    setattr(stream.Reassembler, "receive_data", receive_data_in_place)  # noqa: B010
+    def patched(self: Any, loop: Any, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        init(self, loop, sock, *args, **kwargs)
+
+    setattr(transport, "__init__", patched)  # noqa: B010
 
 
-PATCHES = {"writebuf": _patch_writebuf, "inplace": _patch_inplace}
+PATCHES = {
+    **{f"read{n}k": lambda n=n: _patch_read_size(n * KiB) for n in (64, 256, 512, 2048, 4096)},
+    **{f"rcvbuf{n}k": lambda n=n: _patch_rcvbuf(n * KiB) for n in (1024, 4096, 8192)},
+}
 
 
 def launch(patches: str, script: str, args: list[str]) -> int:
@@ -489,7 +493,7 @@ def launch(patches: str, script: str, args: list[str]) -> int:
 
 
 def _split_kind(kind: str) -> tuple[str, str]:
-    """'dimsewire[writebuf+inplace]' -> ('dimsewire', 'writebuf+inplace')."""
+    """'dimsewire[read256k+rcvbuf4096k]' -> ('dimsewire', 'read256k+rcvbuf4096k')."""
     base, _, rest = kind.partition("[")
     return base, rest.rstrip("]")
 
@@ -1068,7 +1072,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         default="",
         help="comma-separated; each adds a row 'dimsewire -> dimsewire[VARIANT]' whose SCP runs"
-        f" with dimsewire patched: {', '.join(PATCHES)}, or several joined by '+'",
+        f" with asyncio patched: {', '.join(PATCHES)}, or several joined by '+'",
     )
     parser.add_argument(
         "--dir",
