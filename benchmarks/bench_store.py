@@ -101,7 +101,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -456,7 +458,7 @@ def _patch_read_size(size: int) -> None:
     def ignore(transport: Any, value: int) -> None:
         pass
 
-    transport = selector_events._SelectorSocketTransport
+    transport = getattr(selector_events, "_SelectorSocketTransport")  # noqa: B009
     setattr(transport, "max_size", property(lambda _: size, ignore))  # noqa: B010
 
 
@@ -464,7 +466,7 @@ def _patch_rcvbuf(size: int) -> None:
     """Every socket a selector transport gets has SO_RCVBUF `size` (no autotuning)."""
     from asyncio import selector_events  # noqa: PLC0415
 
-    transport = selector_events._SelectorSocketTransport
+    transport = getattr(selector_events, "_SelectorSocketTransport")  # noqa: B009
     init = transport.__init__
 
     def patched(self: Any, loop: Any, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
@@ -474,9 +476,9 @@ def _patch_rcvbuf(size: int) -> None:
     setattr(transport, "__init__", patched)  # noqa: B010
 
 
-PATCHES = {
-    **{f"read{n}k": lambda n=n: _patch_read_size(n * KiB) for n in (64, 256, 512, 2048, 4096)},
-    **{f"rcvbuf{n}k": lambda n=n: _patch_rcvbuf(n * KiB) for n in (1024, 4096, 8192)},
+PATCHES: dict[str, Callable[[], None]] = {
+    **{f"read{n}k": partial(_patch_read_size, n * KiB) for n in (64, 256, 512, 2048, 4096)},
+    **{f"rcvbuf{n}k": partial(_patch_rcvbuf, n * KiB) for n in (1024, 4096, 8192)},
 }
 
 
