@@ -19,7 +19,8 @@ from pydicom.tag import BaseTag
 from strategies import all_primitives, max_pdu_lengths
 
 from dimsewire import C_CANCEL, C_ECHO, DecodeError, DimsePrimitive, decode_message, encode_message
-from dimsewire.codec.command_set import encode_command_set
+from dimsewire.codec import command_set, messages
+from dimsewire.codec.command_set import decode_command_set, encode_command_set
 from dimsewire.codec.fragmenter import encode_message_buffers
 from dimsewire.codec.message_table import DATA_SET_PRESENT, NO_DATA_SET, message_for
 from dimsewire.codec.messages import generated_encoder
@@ -163,3 +164,50 @@ def test_generated_checks_give_the_general_problems(
         assert generated() == general
         assert generated() == general  # the second time from the status cache
     assert prim.status_problems() == prim._status_rules()
+
+
+# -- the generated decoders of a known layout ----------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prim=all_primitives(max_data_set=200),
+    cuts=st.lists(
+        st.tuples(
+            st.integers(0, 500), st.sampled_from(b"\x00\x01\x02\x03.09A \xff"), st.booleans()
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_generated_decoders_agree_with_the_general_path(
+    prim: DimsePrimitive, cuts: list[tuple[int, int, bool]]
+) -> None:
+    """Once a layout is known (the second decode of it learns it), its generated builder
+    decodes the message: the primitive, deviations and command elements of the general
+    path; then changed bytes in its command set give what the general path gives."""
+    for cache in (command_set._SHAPES, messages._BUILDERS, messages._FORMATS):
+        cache.clear()  # caches at their limits after the tests before learn nothing more
+    pdus = list(encode_message(prim, 1, 16382))
+    decode_message(pdus)  # remembers the command set's shape (command_set._remember)
+    decode_message(pdus)  # by the shape, and learns the layout (messages._learn)
+    fast, general = decode_message(pdus), _general(pdus)
+    assert fast == general == prim
+    assert fast.deviations == general.deviations == ()
+    built = fast._command_elements
+    if type(built) is tuple:  # a command set of US, UL and UI elements only
+        assert built[0] is messages._elements_of  # by the builder, not the shape's plan
+    assert fast.command_elements == general.command_elements
+    assert fast.extra_elements == general.extra_elements
+    # Change bytes of the command set: anywhere, or in a value (a Priority of 3, a UID
+    # with a letter or a leading zero), half of the time each.
+    spans = sorted(decode_command_set(pdus[0][12:]).spans.values())
+    damaged = bytearray(pdus[0])
+    for where, byte, in_value in cuts:
+        start, end = spans[where % len(spans)]
+        if in_value and end > start:
+            damaged[12 + start + where // len(spans) % (end - start)] = byte
+        else:
+            damaged[12 + where % (len(damaged) - 12)] = byte
+    pdus[0] = bytes(damaged)
+    assert _outcome(pdus, general=False) == _outcome(pdus, general=True)

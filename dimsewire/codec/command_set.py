@@ -35,6 +35,7 @@ __all__ = [
     "ExplicitLongHeader",
     "ExplicitShortHeader",
     "WireValue",
+    "clean_uid",
     "decode_command_set",
     "encode_command_set",
     "report",
@@ -253,7 +254,7 @@ class _Shape:
         if values[0] != len(data) - 12:  # CommandGroupLength (0000,0000) comes first
             return None
         for k in self._uis:
-            text = _clean_uid(values[k])
+            text = clean_uid(values[k])
             if text is None:
                 return None
             values[k] = text
@@ -301,7 +302,7 @@ def _remember(cs: CommandSet) -> None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _clean_uid(raw: bytes) -> str | None:
+def clean_uid(raw: bytes) -> str | None:
     """A NUL-padded UI value as text, or None if the general path must look at it."""
     text = raw[:-1] if raw.endswith(b"\x00") else raw
     if not _UID_CHARS_ONLY.match(text):

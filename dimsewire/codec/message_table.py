@@ -92,7 +92,7 @@ class Message:
         )
         object.__setattr__(self, "wire", wire)
 
-    @property
+    @functools.cached_property
     def is_response(self) -> bool:
         """Whether the message is a response (CommandField bit 15, PS3.7 Annex E)."""
         return bool(self.field & 0x8000)
@@ -120,6 +120,12 @@ class Message:
         """The primitive's data set parameter for this message, e.g. ``"EventReply"``."""
         prim = self.primitive
         return prim.RESPONSE_DATA_SET if self.is_response else prim.REQUEST_DATA_SET
+
+    @functools.cached_property
+    def data_set_slot(self) -> str | None:
+        """Where the primitive keeps :attr:`data_set_parameter`, e.g. ``"_EventReply"``."""
+        parameter = self.data_set_parameter
+        return None if parameter is None else "_" + parameter
 
     @functools.cached_property
     def allowed_tags(self) -> frozenset[int]:

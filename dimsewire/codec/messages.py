@@ -8,6 +8,7 @@ The declarations themselves are in :mod:`dimsewire.codec.message_table`.
 from __future__ import annotations
 
 import functools
+import struct
 from io import BytesIO
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..errors import CommandSetError, Deviation
 from ..primitives import DimsePrimitive, OtherCommand
 from ..primitives._validate import check_ae_title, check_lo_text, check_priority, uid_problem
 from .command_dictionary import command_name
-from .command_set import CommandSet, report, shape_struct, shapes_of
+from .command_set import CommandSet, clean_uid, decode_command_set, report, shape_struct, shapes_of
 from .message_table import (
     DATA_SET_PRESENT,
     NO_DATA_SET,
@@ -366,8 +367,17 @@ def attach_data_set(
         if data_set is not STREAMED:
             prim.DataSet = data_set
         return
-    devs = list(prim.deviations)
     message = message_for(prim)
+    slot = message.data_set_slot
+    if data_set is None:
+        usual = message.data_set != M
+    else:
+        usual = slot is not None and data_set is not STREAMED
+        if usual:
+            setattr(prim, slot, data_set)  # type: ignore[arg-type]
+    if usual and (not message.is_response or not prim.status_problems()):
+        return  # the usual case: nothing to report
+    devs = list(prim.deviations)
     name, parameter = message.name, message.data_set_parameter
     if data_set is not None:
         if parameter is None:
@@ -430,6 +440,7 @@ def _plan(message: Message, cs: CommandSet) -> Any:
                 else _GENERAL
             )
             plan.append((slot, tags.index(tag), how))
+    _learn(message, cs)
     return message, tuple(plan)
 
 
@@ -454,7 +465,19 @@ def decode_shaped(raw: bytes, context_id: int) -> tuple[DimsePrimitive, bool] | 
     None unless the command set has a layout seen before and decodes with no deviation
     at all (then :func:`command_primitive` gives the same primitive, as the tests check):
     no ``CommandSet`` is built and ``command_elements`` is made only when asked for.
+    A (shape, CommandField) seen before has a generated builder (:func:`_learn`), tried
+    first.
     """
+    layouts = _BUILDERS.get(len(raw))
+    if layouts is not None:
+        for unpack, builders in layouts:
+            fields = unpack(raw)
+            build = builders.get(fields[0::2])
+            if build is not None:
+                done = build(fields, raw, context_id)
+                if done is not None:
+                    return done  # type: ignore[no-any-return]
+                break
     for shape in shapes_of(len(raw)):
         values = shape.values(raw)
         if values is None:
@@ -473,9 +496,120 @@ def decode_shaped(raw: bytes, context_id: int) -> tuple[DimsePrimitive, bool] | 
         if prim is None:
             return None
         prim.context_id = context_id
-        prim._command_elements = (shape.tags, values)
+        prim._command_elements = (_zipped, shape.tags, values)
         return prim, values[index[0x0800]] != NO_DATA_SET
     return None
+
+
+def _zipped(tags: tuple[int, ...], values: list[Any]) -> dict[int, object]:
+    return dict(zip(tags, values, strict=True))
+
+
+def _elements_of(raw: bytes) -> dict[int, object]:
+    """The command elements of a command set that decodes cleanly."""
+    return decode_command_set(raw).values
+
+
+#: Per command set length, per struct format of the values (see :func:`_learn`): its
+#: unpack, and the generated builders by the fixed bytes.
+_BUILDERS: dict[int, list[tuple[Any, dict[tuple[bytes, ...], Any]]]] = {}
+_FORMATS: dict[str, dict[tuple[bytes, ...], Any]] = {}
+_BUILDERS_LIMIT = 256
+#: Valid UIDs by their bytes on the wire (NUL-padded), filled as met (bounded).
+_WIRE_UIDS: dict[bytes, UID] = {}
+_WIRE_UIDS_LIMIT = 4096
+
+
+def _uid_of(raw: bytes) -> UID | None:
+    """The UID of a UI value on the wire, None unless it is a valid UID decoded cleanly."""
+    text = clean_uid(raw)
+    if text is None:
+        return None
+    uid, problem = _wire_uid(text)
+    if problem is not None:
+        return None
+    if len(_WIRE_UIDS) < _WIRE_UIDS_LIMIT:
+        _WIRE_UIDS[raw] = uid
+    return uid
+
+
+def _learn(message: Message, cs: CommandSet) -> None:
+    """Generate the builder of `message`'s primitive from command sets of `cs`'s layout.
+
+    `cs` decoded cleanly by a cached shape and carries every mandatory element and
+    none that does not belong. Every byte but the values of the parameters and of
+    CommandDataSetType is then fixed: element headers, CommandGroupLength (the length
+    is), CommandField. One struct unpacks a command set as (fixed bytes, value, fixed
+    bytes, value, ...), once for every message of that layout; the fixed bytes, in one
+    lookup, find the builder, which makes the primitive straight from the values. A
+    value that would need a report (a UID that is not clean and valid, a Priority above
+    2) makes it give None, for the general path; ``tests/test_fast_paths.py`` proves
+    both paths agree.
+    """
+    raw = cs.data
+    if sum(map(len, _FORMATS.values())) >= _BUILDERS_LIMIT:
+        return
+    parameters = {tag: (slot, vr) for _keyword, slot, tag, vr in message.parameter_elements}
+    fmt, fixed, lines = ["<"], [], []
+    position = 0
+    for tag in cs.offsets:  # in the command set's (ascending) order
+        if tag in (0x0000, 0x0100):  # fixed: the length is, and the message is
+            continue
+        start, end = cs.spans[tag]
+        fmt.append(f"{start - position}s")
+        fixed.append(raw[position:start])
+        at = 2 * len(fixed) - 1  # where this value lands in the unpacked tuple
+        slot, vr = parameters.get(tag, (None, "US"))  # CommandDataSetType: US, no slot
+        if vr == "US":
+            assert end - start == 2
+            fmt.append("H")
+            if slot is None:
+                follows = at
+            elif tag == 0x0700:  # Priority: 0, 1 or 2
+                lines += [f"    if f[{at}] > 2:", "        return None"]
+        else:
+            assert vr == "UI"
+            assert slot is not None
+            fmt.append(f"{end - start}s")
+            lines += [
+                f"    u{at} = uids.get(f[{at}])",
+                f"    if u{at} is None:",
+                f"        u{at} = uid_of(f[{at}])",
+                f"        if u{at} is None:",
+                "            return None",
+            ]
+        position = end
+    if position < len(raw):
+        fmt.append(f"{len(raw) - position}s")
+        fixed.append(raw[position:])
+    lines += ["    p = primitive()"]
+    for at, tag in enumerate(t for t in cs.offsets if t not in (0x0000, 0x0100)):
+        slot, vr = parameters.get(tag, (None, "US"))
+        if slot is not None:
+            assert slot.isidentifier()
+            lines.append(
+                f"    p.{slot} = " + (f"f[{2 * at + 1}]" if vr == "US" else f"u{2 * at + 1}")
+            )
+    lines = [
+        "def build(f, raw, context_id):",
+        *lines,
+        "    p.context_id = context_id",
+        "    p._command_elements = (elements_of, raw)",
+        f"    return p, f[{follows}] != {NO_DATA_SET}",
+    ]
+    namespace: dict[str, Any] = {
+        "uids": _WIRE_UIDS,
+        "uid_of": _uid_of,
+        "primitive": message.primitive,
+        "elements_of": _elements_of,
+    }
+    exec("\n".join(lines), namespace)  # built from the message's declaration and a layout
+    layout = "".join(fmt)
+    builders = _FORMATS.get(layout)
+    if builders is None:  # a new layout: unpacked once for every message that has it
+        builders = _FORMATS[layout] = {}
+        _BUILDERS.setdefault(len(raw), []).append((struct.Struct(layout).unpack, builders))
+    builders[tuple(fixed)] = namespace["build"]
 
 
 def _known(

@@ -303,8 +303,8 @@ class DimsePrimitive:
     def command_elements(self) -> dict[int, object] | None:
         """Every command element as decoded, by tag; None when built locally."""
         elements = self._command_elements
-        if type(elements) is tuple:  # (tags, values) from a fast decode: made on first use
-            elements = self._command_elements = dict(zip(*elements, strict=True))
+        if type(elements) is tuple:  # (function, arguments) from a fast decode: made on first use
+            elements = self._command_elements = elements[0](*elements[1:])
         return elements  # type: ignore[no-any-return]
 
     @command_elements.setter
