@@ -67,6 +67,12 @@ def _text_wire(vr: str, text: str) -> bytes:
 _STRUCTS_PER_MESSAGE = 256
 
 
+#: Optional elements usually present: the Affected SOP Class and Instance UIDs of a
+#: response (pynetdicom and DCMTK send them). Other optional elements (Move Originator,
+#: the status details, counts) are usually absent.
+_USUALLY_PRESENT = frozenset({"_AffectedSOPClassUID", "_AffectedSOPInstanceUID"})
+
+
 def _encoder_lines(message: Message, result: str) -> tuple[list[str], list[int | None]]:
     """The body of a message's command set encoder, and what its packer key holds.
 
@@ -75,78 +81,102 @@ def _encoder_lines(message: Message, result: str) -> tuple[list[str], list[int |
     table makes mandatory in this direction are there once the validity checks passed;
     a US one has a fixed layout. The key of the packer cache holds the value length of
     each other element (-1 when absent): the second list gives, per element of
-    ``message.plan``, its place in the key, or None for a fixed length of 2.
+    ``message.plan``, its place in the key, or None for a fixed length of 2. When the
+    optional elements are present or absent as usual (:data:`_USUALLY_PRESENT`), one
+    branch packs them without a test per element.
     """
     column = 2 if message.is_response else 1
     need = {row[0]: row[column] for row in message.primitive._TABLE}
-    lines: list[str] = []
+    loads: list[str] = []
     places: list[int | None] = []
-    args: list[str] = []  # the pack arguments after CommandGroupLength's four
-    fixed = 0  # the group length of the elements whose length is known here
-    lengths: list[str] = []  # group length terms of the others
+    # per element: (pack arguments, the lines computing its value, its slot if it is
+    # optional, else None); one of a fixed length (2) needs no lines
+    elements: list[tuple[str, list[str], str | None]] = []
     for slot, tag, vr in message.plan:
         if slot is None:  # CommandField or CommandDataSetType: the codec's own
-            value = (
-                str(message.field)
-                if tag == 0x0100
-                else f"({DATA_SET_PRESENT} if d else {NO_DATA_SET})"
-            )
-            args.append(f"0, {tag}, 2, {value}")
+            follows = f"({DATA_SET_PRESENT} if d else {NO_DATA_SET})"
+            value = str(message.field) if tag == 0x0100 else follows
+            elements.append((f"0, {tag}, 2, {value}", [], None))
             places.append(None)
-            fixed += 10
             continue
         assert slot.isidentifier()
-        present = need[slot[1:]] == M
-        if present and vr == "US":
-            args.append(f"0, {tag}, 2, p.{slot}")
+        mandatory = need[slot[1:]] == M
+        if mandatory and vr == "US":
+            elements.append((f"0, {tag}, 2, p.{slot}", [], None))
             places.append(None)
-            fixed += 10
             continue
         k = sum(place is not None for place in places)
         places.append(k)
         v, r, n = f"v{k}", f"r{k}", f"n{k}"
-        lines.append(f"    {v} = p.{slot}")
-        body: list[str] = []
+        loads.append(f"    {v} = p.{slot}")
         if vr == "US":
-            body += [f"{r} = {v}", f"{n} = 2"]
-            element = f"0, {tag}, 2, {r}"
+            body, element = [f"{r} = {v}", f"{n} = 2"], f"0, {tag}, 2, {r}"
         elif vr == "AT":
-            body += [
-                f"{r} = [x for g in {v} for x in (g >> 16, g & 0xFFFF)]",
-                f"{n} = 2 * len({r})",
-            ]
+            body = [f"{r} = [x for g in {v} for x in (g >> 16, g & 0xFFFF)]", f"{n} = 2 * len({r})"]
             element = f"0, {tag}, {n}, *{r}"
         else:
-            body += [
+            body = [
                 f"{r} = wire_{vr}.get({v})",
                 f"if {r} is None:",
                 f"    {r} = text_wire({vr!r}, {v})",
                 f"{n} = len({r})",
             ]
             element = f"0, {tag}, {n}, {r}"
-        if present:
+        elements.append((element, body, None if mandatory else slot))
+
+    def packed(indent: str, key: list[str], terms: list[str], args: list[str]) -> list[str]:
+        """The lines packing `args` by the packer of `key`, group length `terms`."""
+        index = key[0] if len(key) == 1 else f"({', '.join(key)}{',' if key else ''})"
+        pack = f"packer.pack(0, 0, 4, {' + '.join(terms)}, {', '.join(args)})"
+        return [
+            f"{indent}key = {index}",
+            f"{indent}packer = structs.get(key)",
+            f"{indent}if packer is None:",
+            f"{indent}    packer = struct_for(key)",
+            f"{indent}return " + result.format(pack),
+        ]
+
+    def packing(present: list[bool], indent: str) -> list[str]:
+        """Lines packing the elements, each present or absent as `present` says."""
+        lines: list[str] = []
+        args: list[str] = []
+        key: list[str] = []
+        terms: list[str] = []
+        constant = 0  # of the group length: 10 per element of fixed length, 8 per header
+        for (element, body, _optional), there in zip(elements, present, strict=True):
+            if there:
+                lines += [indent + line for line in body]
+                args.append(element)
+                constant += 8 if body else 10
+            if body:
+                key.append(f"n{len(key)}" if there else "-1")
+                if there:
+                    terms.append(key[-1])
+        return [*lines, *packed(indent, key, [str(constant), *terms], args)]
+
+    optional = [k for k, (_e, _b, slot) in enumerate(elements) if slot is not None]
+    if not optional:
+        return [*loads, *packing([True] * len(elements), "    ")], places
+    usual = [slot is None or slot in _USUALLY_PRESENT for _e, _b, slot in elements]
+    tests = [f"v{places[k]} is {'not ' if usual[k] else ''}None" for k in optional]
+    lines = [*loads, f"    if {' and '.join(tests)}:", *packing(usual, "        ")]
+    # otherwise each optional element is tested
+    constant = sum(8 if body else 10 for _e, body, slot in elements if slot is None)
+    terms, args = [str(constant)], []
+    for k, (element, body, slot) in enumerate(elements):
+        if slot is None:
             lines += [f"    {line}" for line in body]
+            if body:
+                terms.append(f"n{places[k]}")
             args.append(element)
-            lengths.append(f"{n}")
-            fixed += 8
         else:
+            v, n = f"v{places[k]}", f"n{places[k]}"
             lines += [f"    if {v} is None:", f"        {n} = -1", "    else:"]
             lines += [f"        {line}" for line in body]
+            terms.append(f"({n} + 8 if {v} is not None else 0)")
             args.append(f"*(({element}) if {v} is not None else ())")
-            lengths.append(f"({n} + 8 if {v} is not None else 0)")
-    keys = [f"n{k}" for k in range(sum(place is not None for place in places))]
-    key = keys[0] if len(keys) == 1 else f"({', '.join(keys)}{',' if keys else ''})"
-    lines += [
-        f"    key = {key}",
-        "    packer = structs.get(key)",
-        "    if packer is None:",
-        "        packer = struct_for(key)",
-        "    return "
-        + result.format(
-            f"packer.pack(0, 0, 4, {' + '.join([str(fixed), *lengths])}, {', '.join(args)})"
-        ),
-    ]
-    return lines, places
+    names = [f"n{k}" for k in range(sum(place is not None for place in places))]
+    return [*lines, *packed("    ", names, terms, args)], places
 
 
 def _generated(message: Message, head: list[str], result: str, name: str) -> Any:
