@@ -6,7 +6,7 @@ MESSAGE is a bench_codec small message (C-FIND-RQ, C-FIND-RSP, C-STORE-RQ, C-ECH
 N-ACTION-RQ; default all). Each stage is timed on its own, as bench_codec times a whole
 call (the best of 7 batches of N calls, the garbage collector off), and printed beside
 the whole encode (primitive built) and decode, and the struct floor. The stages call
-dimsewire's internal functions (codec.messages, codec.command_set, primitives.base):
+dimsewire's internal functions (codec.messages, primitives.base):
 a diagnostic that follows the code as it is, to be updated when the code changes. What
 is left of a whole call after its stages (framing, argument checks, glue) is shown as
 the remainder. Per-stage times do not add up exactly: each runs hot and alone, and each
@@ -32,7 +32,6 @@ from struct_floor import DECODERS, ENCODERS  # noqa: E402
 import dimsewire  # noqa: E402
 from dimsewire import decode_message, encode_message  # noqa: E402
 from dimsewire.codec import messages  # noqa: E402
-from dimsewire.codec.command_set import decode_command_set  # noqa: E402
 from dimsewire.primitives.base import _data_set_problems  # noqa: E402
 
 MAX_PDU = bench_codec.MAX_PDU
@@ -68,8 +67,7 @@ def encode_breakdown(small: bench_codec.Small, number: int) -> None:
         _line(label, _us(lambda k=keyword, v=value: setattr(prim, k, v), number), whole)
     fresh = lambda: messages.from_primitive(build(dimsewire, *args))  # noqa: E731
     from_primitive = _us(fresh, number) - built
-    _line("from_primitive (the command set; fresh primitive each call)", from_primitive, whole)
-    _line("  message_for", _us(lambda: messages.message_for(prim), number), whole)
+    _line("from_primitive (generated sender; fresh primitive each call)", from_primitive, whole)
     problems = prim.response_problems if message.is_response else prim.request_problems
     _line(f"  {problems.__name__}", _us(problems, number), whole)
     parameter = message.data_set_parameter
@@ -83,7 +81,7 @@ def encode_breakdown(small: bench_codec.Small, number: int) -> None:
             whole,
         )
     if message.is_response:
-        _line("    status_problems", _us(prim.status_problems, number), whole)
+        _line("    status_problems (cached)", _us(prim.status_problems, number), whole)
     encoder = messages.generated_encoder(message)
     elements = _us(lambda: encoder(prim, parameter is not None), number)
     _line("  the message's generated command set encoder", elements, whole)
@@ -103,31 +101,28 @@ def decode_breakdown(small: bench_codec.Small, number: int) -> None:
     print(f"decode {small.label}: {whole:.2f} us, floor {floor:.2f} us ({whole / floor:.1f}x)")
     raw = pdus[0][12:]
     data = pdus[1][12:] if len(pdus) > 1 else None
-    cs = decode_command_set(raw)
-    prim = messages.command_primitive(cs, 1)
+    shaped = messages.decode_shaped(raw, 1)  # timed below with its layout learnt
+    assert shaped is not None, "decode_message learns the layout"
+    prim = shaped[0]
     message = messages.message_for(prim)
     stages = {
         "slice the command set out of its PDU": _us(lambda: pdus[0][12:], number),
-        "decode_command_set (cached shape: unpack, compare, dict)": _us(
-            lambda: decode_command_set(raw), number
-        ),
-        "has_data_set": _us(lambda: messages.has_data_set(cs), number),
-        "command_primitive (_known: checks, primitive, setattr)": _us(
-            lambda: messages.command_primitive(cs, 1), number
+        "decode_shaped (learnt layout: unpack, lookup, primitive)": _us(
+            lambda: messages.decode_shaped(raw, 1), number
         ),
     }
     if data is not None:
         stages["slice the data set, BytesIO around it"] = _us(lambda: BytesIO(pdus[1][12:]), number)
         wrapped = BytesIO(data)
-        stages["attach_data_set (rules, status rules)"] = _us(
+        stages["attach_data_set (data set, status rules)"] = _us(
             lambda: messages.attach_data_set(prim, wrapped), number
         )
     else:
-        stages["attach_data_set (rules, status rules)"] = _us(
+        stages["attach_data_set (data set, status rules)"] = _us(
             lambda: messages.attach_data_set(prim, None), number
         )
     if message.is_response:
-        stages["  of which status_problems"] = _us(prim.status_problems, number)
+        stages["  of which status_problems (cached)"] = _us(prim.status_problems, number)
     for label, value in stages.items():
         _line(label, value, whole)
     counted = sum(v for k, v in stages.items() if not k.startswith("  "))
