@@ -121,8 +121,16 @@ def stream_lengths(path: Path, ports: list[int]) -> dict[tuple[str, int, str, in
     """Independently of dimsewire: each TCP direction's length from its sequence numbers,
     via dpkt (highest seq + data length, minus the SYN's seq + 1)."""
     # dpkt unpacks with str formats; pydicom's equal bytes ones in struct's cache would
-    # make it a BytesWarning under -bb (see test_struct_formats.py)
+    # make it a BytesWarning under -bb (see test_struct_formats.py): the cache is emptied
+    # before, and after, so that no str format is left for pydicom in later tests
     struct._clearcache()  # type: ignore[attr-defined]
+    try:
+        return _stream_lengths(path, ports)
+    finally:
+        struct._clearcache()  # type: ignore[attr-defined]
+
+
+def _stream_lengths(path: Path, ports: list[int]) -> dict[tuple[str, int, str, int], int]:
     with path.open("rb") as f:
         reader = dpkt.pcapng.Reader(f) if path.suffix == ".pcapng" else dpkt.pcap.Reader(f)
         link = reader.datalink()
