@@ -242,7 +242,8 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
         _headers(args.captures, show_text, out, series.probes)
         segments = series
     if args.jobs > 1:
-        decoder = ParallelDecoder(args.jobs, ports, form=form, **options)
+        named = [path for path in args.captures if path != "-"]
+        decoder = ParallelDecoder(args.jobs, ports, form=form, paths=named, **options)
         for out_record in decoder.records(segments):
             write(out_record)
         return _finish(decoder, write, out, args)

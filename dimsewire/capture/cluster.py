@@ -38,7 +38,6 @@ import copyreg
 import gc
 import io
 import math
-import mmap
 import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,7 +50,7 @@ from pydicom.uid import UID
 from .conversation import DEFAULT_PORTS, CaptureDecoder
 from .datasets import DEFAULT_BULK_THRESHOLD
 from .packets import CaptureError, Segment, read_frames, segment_of
-from .parallel import RECORD_FORMS, Settings, Shown, check_form, reduce_uid
+from .parallel import RECORD_FORMS, Payloads, Settings, Shown, check_form, reduce_uid
 from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
 from .routing import ConnectionRouter, NewConnection
 from .series import merge, probe, series_error
@@ -145,18 +144,13 @@ def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: Settings
     """
     form = RECORD_FORMS[settings.form]
     decoder = settings.decoder()
-    maps: dict[int, mmap.mmap | bytes] = {}
+    payloads = Payloads(paths)
     groups: list[tuple[int, list[Any]]] = []
     try:
         for item in items:
             key, frame, time, src, sport, dst, dport, seq, flags, ack, f, offset, n = item[:13]
-            data = b""
-            if n:
-                source = maps.get(f)
-                if source is None:
-                    source = maps[f] = _map(paths[f])
-                data = source[offset : offset + n]
-            seg = Segment(frame, time, src, sport, dst, dport, seq, flags, data, ack, offset)
+            data = payloads.read(f, offset, n) if n else b""
+            seg = Segment(frame, time, src, sport, dst, dport, seq, flags, data, ack, offset, f)
             records = decoder.routed(seg, item[13], item[14])
             if records:
                 groups.append((key, [form(record) for record in records]))
@@ -166,18 +160,8 @@ def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: Settings
             for index, records in decoder.finish_each()
         ]
     finally:
-        for source in maps.values():
-            if isinstance(source, mmap.mmap):
-                source.close()
+        payloads.close()
     return _dumps((groups, ending, decoder.problems))
-
-
-def _map(path: str) -> mmap.mmap | bytes:
-    with open(path, "rb") as stream:
-        try:
-            return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file cannot be mapped
-            return b""
 
 
 # -- the client ------------------------------------------------------------------------

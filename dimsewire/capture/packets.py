@@ -33,6 +33,7 @@ class Segment:
     data: bytes
     ack: int = 0  # the acknowledgment number, meaningful with the ACK flag
     offset: int = -1  # where `data` starts in its capture file (-1: not from a file)
+    file: int = 0  # which file of a series it is in (from 0, as given)
 
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
@@ -73,8 +74,11 @@ def _tcp_of(buf: bytes, link: Link) -> tuple[str, str, int, int] | None:
     return None
 
 
-def segment_of(frame: int, time: float, buf: bytes, offset: int, link: Link) -> Segment | None:
-    """The TCP segment in one frame (`buf`, found at `offset` in its file), or None."""
+def segment_of(
+    frame: int, time: float, buf: bytes, offset: int, link: Link, file: int = 0
+) -> Segment | None:
+    """The TCP segment in one frame (`buf`, found at `offset` in file number `file`), or
+    None."""
     try:
         found = _tcp_of(buf, link)
     except (IndexError, struct.error, ValueError):
@@ -91,7 +95,7 @@ def segment_of(frame: int, time: float, buf: bytes, offset: int, link: Link) -> 
     begin = start + header
     return Segment(
         frame, time, src, sport, dst, dport, seq, buf[start + 13], buf[begin:end], ack,
-        offset + begin,
+        offset + begin, file,
     )  # fmt: skip
 
 

@@ -29,14 +29,16 @@ from __future__ import annotations
 import copyreg
 import heapq
 import json
+import mmap
 import multiprocessing
+import os
 import pickle
 import queue
 import shutil
 import tempfile
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -63,6 +65,9 @@ BATCH_SEGMENTS = 4096
 #: Rounds the reading may run ahead of the slowest worker's results.
 AHEAD = 6
 _PER_SEGMENT = 64  # bytes a segment counts for besides its data
+#: Payloads shorter than this travel to a worker in the batch, longer ones by their place
+#: in the file (when the capture is named files): pickling them costs more than a read.
+INLINE_PAYLOAD = 1024
 
 #: (segment number, association, the connection if this segment starts it, segment fields)
 _Item = tuple[int, int, NewConnection | None, tuple[Any, ...]]
@@ -80,6 +85,7 @@ class Settings:
     bulk_threshold: int | None
     form: str  # what a worker sends of a record: a key of RECORD_FORMS
     staging: str | None = None  # absolute path of the staging directory, with --export
+    paths: tuple[str, ...] = ()  # absolute paths of the capture files payloads are read from
 
     def decoder(self, export: Exporter | None = None) -> CaptureDecoder:
         return CaptureDecoder(
@@ -138,6 +144,7 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
             exporter = StagingExporter(settings.staging, f"w{number}-")
         decoder = settings.decoder(exporter)
         form = RECORD_FORMS[settings.form]
+        payloads = Payloads(settings.paths)
         while True:
             batch: list[_Item] | None = inbox.get()
             groups: list[_Group] = []
@@ -146,8 +153,12 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
                     events = exporter.take_events() if exporter is not None else []
                     groups.append((index, [form(record) for record in records], events))
                 outbox.put((number, "finish", groups, decoder.problems))
+                payloads.close()
                 return
-            for seq, index, new, fields in batch:
+            for seq, index, new, sent in batch:
+                fields = sent
+                if isinstance(sent[8], tuple):  # the payload's place in a capture file
+                    fields = (*sent[:8], payloads.read(*sent[8]), *sent[9:])
                 records = [form(record) for record in decoder.routed(Segment(*fields), index, new)]
                 events = exporter.take_events() if exporter is not None else []
                 if records or events:
@@ -162,12 +173,37 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
         outbox.put((number, "error", failure, 0))
 
 
-def _fields(seg: Segment) -> tuple[Any, ...]:
-    """A segment as a plain tuple (pickled faster than the dataclass)."""
+def _fields(seg: Segment, by_place: bool) -> tuple[Any, ...]:
+    """A segment as a plain tuple (pickled faster than the dataclass); with `by_place`,
+    a long payload as its place in its file, (file, offset, length), read there by the
+    worker instead of travelling through the pipe."""
+    data: Any = seg.data
+    if by_place and len(data) >= INLINE_PAYLOAD and seg.offset >= 0:
+        data = (seg.file, seg.offset, len(data))
     return (
         seg.frame, seg.time, seg.src, seg.sport, seg.dst, seg.dport,
-        seg.seq, seg.flags, seg.data, seg.ack,
+        seg.seq, seg.flags, data, seg.ack,
     )  # fmt: skip
+
+
+class Payloads:
+    """Payload bytes read back from capture files by their place (files mapped once)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = paths
+        self._maps: dict[int, mmap.mmap] = {}
+
+    def read(self, file: int, offset: int, length: int) -> bytes:
+        source = self._maps.get(file)
+        if source is None:
+            with open(self.paths[file], "rb") as stream:
+                source = self._maps[file] = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        return source[offset : offset + length]
+
+    def close(self) -> None:
+        for source in self._maps.values():
+            source.close()
+        self._maps.clear()
 
 
 class ParallelDecoder:
@@ -178,6 +214,8 @@ class ParallelDecoder:
     out for each record: ``"record"`` the record; ``"json"`` its ``--json`` line (made
     by the worker); ``"summary"`` what :class:`~dimsewire.capture.summary.Summary` reads
     of it. Records made in the parent (a capture that cannot be read on) come as records.
+    `paths`, the capture files the segments come from (as :class:`Segment.file` numbers
+    them), lets the workers read long payloads there rather than receive them.
     """
 
     def __init__(
@@ -190,6 +228,7 @@ class ParallelDecoder:
         bulk_threshold: int | None = None,
         export: Exporter | None = None,
         form: str = "record",
+        paths: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         check_form(form)
         if form == "parquet" and export is not None:
@@ -202,6 +241,7 @@ class ParallelDecoder:
         self._ports = tuple(ports)
         self._options = (pdus, data_sets, bulk_threshold)
         self._form = form
+        self._paths = tuple(str(Path(path).resolve()) for path in paths)
         self._router = ConnectionRouter(self._ports)
         # per worker
         self._outstanding: list[deque[int]] = [deque() for _ in range(jobs)]
@@ -236,7 +276,9 @@ class ParallelDecoder:
     def _start(self, staging: str | None) -> None:
         ctx = _context()
         pdus, data_sets, bulk_threshold = self._options
-        settings = Settings(self._ports, pdus, data_sets, bulk_threshold, self._form, staging)
+        settings = Settings(
+            self._ports, pdus, data_sets, bulk_threshold, self._form, staging, self._paths
+        )
         self._outbox = ctx.Queue()
         for number in range(self.jobs):
             inbox = ctx.Queue()
@@ -265,6 +307,7 @@ class ParallelDecoder:
         owner: dict[int, int] = {}
         size = count = seq = 0
         failure: CaptureError | None = None
+        by_place = bool(self._paths)
         try:
             for seg in segments:
                 if isinstance(seg, SeriesProblem):  # a damaged file of a series: in its place
@@ -285,8 +328,9 @@ class ParallelDecoder:
                 worker = owner[index]
                 weight = len(seg.data) + _PER_SEGMENT
                 load[worker] += weight
-                buffers[worker].append((seq, index, new, _fields(seg)))
-                size += weight
+                fields = _fields(seg, by_place)
+                buffers[worker].append((seq, index, new, fields))
+                size += weight if fields[8] is seg.data else _PER_SEGMENT
                 count += 1
                 if size >= BATCH_BYTES or count >= BATCH_SEGMENTS:
                     yield from self._flush(buffers, seq)

@@ -146,7 +146,7 @@ class Series:
                 continue
             self.frames += 1
             _, time, data, offset, link = got
-            segment = segment_of(self.frames, time, data, offset, link)
+            segment = segment_of(self.frames, time, data, offset, link, source)
             if segment is not None:
                 yield segment
 
