@@ -99,3 +99,29 @@ def test_a_structural_fault_is_pydicoms_error() -> None:
     data = encode_identifier(ds, ImplicitVRLittleEndian)[:-1] + b"\x00\x00"
     with pytest.raises(IdentifierError):
         identifier_json(data[:9], ImplicitVRLittleEndian)
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ExplicitVRBigEndian])
+def test_an_explicit_vr_among_the_dictionarys_alternatives_takes_the_fast_path(
+    syntax: str,
+) -> None:
+    """PixelData is "OB or OW" in the dictionary, SmallestImagePixelValue "US or SS": in
+    explicit VR the element says which, pydicom keeps what it says, and so does the
+    fast walk (every stored image has such elements)."""
+    from dimsewire.capture.dicom_json import _Walker  # noqa: PLC0415 (the fast walk itself)
+
+    ds = Dataset()
+    ds.PixelRepresentation = 1
+    ds.add_new(0x00280106, "SS", -5)  # SmallestImagePixelValue
+    ds.add_new(0x00280107, "US", 7)  # LargestImagePixelValue
+    little = syntax == ExplicitVRLittleEndian
+    if little:  # big endian OW values are byte-swapped by pydicom: left to it
+        ds.add_new(0x7FE00010, "OW", b"\x01\x02\x03\x04")  # PixelData
+    data = encode_identifier(ds, syntax)
+    walked, end = _Walker(data, False, little).data_set(0, len(data), 0)
+    assert end == len(data)
+    assert walked == decode_identifier(data, syntax).to_json_dict() == identifier_json(data, syntax)
+    assert walked["00280106"] == {"vr": "SS", "Value": [-5]}
+    assert walked["00280107"] == {"vr": "US", "Value": [7]}
+    if little:
+        assert walked["7FE00010"] == {"vr": "OW", "InlineBinary": "AQIDBA=="}

@@ -60,6 +60,18 @@ def _vr_of(tag: int) -> str:
     return vr
 
 
+@lru_cache(maxsize=4096)
+def _vrs_of(tag: int) -> frozenset[str]:
+    """The VRs an explicit VR element of `tag` may have and be read as pydicom reads it:
+    the dictionary's, or one of its alternatives ("OB or OW": explicit VR says which,
+    and pydicom keeps what it says)."""
+    try:
+        vr = str(dictionary_VR(tag))
+    except KeyError:
+        raise _UnsureError from None
+    return frozenset(vr.split(" or "))
+
+
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\x00"
 
 
@@ -154,7 +166,7 @@ class _Walker:
                     pos += 12
                 else:
                     pos += 8
-                if vr != _vr_of(tag):
+                if vr not in _vrs_of(tag):
                     raise _UnsureError
             if vr == "SQ":
                 items, pos = self.items(pos, length, end, depth)
