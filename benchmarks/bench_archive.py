@@ -309,10 +309,13 @@ class _TimedClient:
         self.events.append(event)
         return _TimedFuture(future, event)
 
+    def __getattr__(self, name: str) -> Any:  # the rest of the client (nthreads, ...)
+        return getattr(self.client, name)
+
 
 def phases(series: list[Path], mode: str, work: Path) -> dict[str, Any]:
     """One in-process ``--workers 2`` decode of `series` in `mode`, its phases timed."""
-    form = {"summary": "summary", "json": "json", "parquet": "record"}[mode]
+    form = {"summary": "summary", "json": "json", "parquet": "parquet"}[mode]
     started = time.time()
     client = cluster.client_for(WORKERS)
     startup = time.time() - started
@@ -329,7 +332,7 @@ def phases(series: list[Path], mode: str, work: Path) -> dict[str, Any]:
         with open(os.devnull, "w") as null, contextlib.ExitStack() as stack:
             writer = stack.enter_context(ParquetWriter(target)) if mode == "parquet" else None
             consume: Callable[[Any], Any] = (
-                summary.add if mode == "summary" else null.write if mode == "json" else writer.write  # type: ignore[union-attr]
+                summary.add if mode == "summary" else null.write if mode == "json" else writer.write_row  # type: ignore[union-attr]
             )
             begun = time.time()
             for record in decoder.records():
