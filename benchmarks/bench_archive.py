@@ -331,9 +331,14 @@ def phases(series: list[Path], mode: str, work: Path) -> dict[str, Any]:
         shutil.rmtree(target, ignore_errors=True)
         with open(os.devnull, "w") as null, contextlib.ExitStack() as stack:
             writer = stack.enter_context(ParquetWriter(target)) if mode == "parquet" else None
-            consume: Callable[[Any], Any] = (
-                summary.add if mode == "summary" else null.write if mode == "json" else writer.write_row  # type: ignore[union-attr]
-            )
+            consume: Callable[[Any], Any]
+            if mode == "summary":
+                consume = summary.add
+            elif mode == "json":
+                consume = null.write
+            else:
+                assert writer is not None
+                consume = writer.write_row
             begun = time.time()
             for record in decoder.records():
                 tick = time.perf_counter()
