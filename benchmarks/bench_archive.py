@@ -340,9 +340,10 @@ def phases(series: list[Path], mode: str, work: Path) -> dict[str, Any]:
                 assert writer is not None
                 consume = writer.write_row
             begun = time.time()
-            for record in decoder.records():
+            shown: Any  # a record, a JSON line or a Parquet row, as the form says
+            for shown in decoder.records():
                 tick = time.perf_counter()
-                consume(record)
+                consume(shown)
                 consume_s += time.perf_counter() - tick
                 records += 1
             ended = time.time()
