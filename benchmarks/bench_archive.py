@@ -59,6 +59,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import platform
 import re
 import shutil
@@ -297,7 +298,7 @@ class _TimedClient:
         if fn is cluster.index_file:
             event["file"] = Path(args[0]).name
         elif fn is cluster.decode_part:
-            items = args[1]
+            items = pickle.loads(args[1])  # the segment list travels pickled
             owner = items[0][10] if items else None
             event["file"] = Path(args[0][owner]).name if owner is not None else None
             event["segments"] = len(items)

@@ -138,10 +138,15 @@ def _dumps(value: object) -> bytes:
     return buffer.getvalue()
 
 
-def decode_part(paths: Sequence[str], items: Sequence[_Item], settings: Settings) -> bytes:
-    """Round 3: decode the connections `items` hold (a task). Returns, pickled:
-    (groups by key, groups of the connections open at the end by association, problems).
+def decode_part(paths: Sequence[str], sent: bytes, settings: Settings) -> bytes:
+    """Round 3: decode the connections whose segments `sent` holds (a pickled list of
+    items: a task). Returns, pickled: (groups by key, groups of the connections open at
+    the end by association, problems).
+
+    The items travel pickled by us: as an argument, Dask took 10 us per item to ship
+    them (2.3 s of the client's time on a 200 MB series), pickle 0.3 us.
     """
+    items: Sequence[_Item] = pickle.loads(sent)
     form = RECORD_FORMS[settings.form]
     decoder = settings.decoder()
     payloads = Payloads(paths)
@@ -272,7 +277,7 @@ class ClusterDecoder:
         parts = self._parts(connections)
         connections.clear()
         futures = [
-            self.client.submit(decode_part, self.paths, items, self.settings, pure=False)
+            self.client.submit(decode_part, self.paths, _dumps(items), self.settings, pure=False)
             for items in parts
         ]
         firsts = [min(item[0] for item in items) for items in parts]
