@@ -22,7 +22,7 @@ from .capture.export import Exporter
 from .capture.parallel import ParallelDecoder, Shown
 from .capture.parquet import ParquetWriter
 from .capture.records import json_line
-from .capture.series import Probe, Series, SeriesProblem, probe
+from .capture.series import Probe, Series, SeriesProblem
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -211,10 +211,10 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
     form = _form(args)
     decoder: CaptureDecoder | ParallelDecoder | ClusterDecoder
     if args.workers is not None or args.scheduler is not None:
-        _headers(args.captures, show_text, out)
         client = client_for(args.workers, args.scheduler)
         stack.callback(close_client, client)
         decoder = ClusterDecoder(client, args.captures, ports, form=form, **options)
+        _headers(args.captures, show_text, out, decoder.probes)
         for out_record in decoder.records():
             write(out_record)
         return _finish(decoder, write, out, args)
@@ -270,11 +270,11 @@ def _form(args: argparse.Namespace) -> str:
     return "summary" if args.summary else "json" if args.json else "record"
 
 
-def _headers(paths: list[str], show: bool, out: TextIO, probes: list[Probe] | None = None) -> None:
+def _headers(paths: list[str], show: bool, out: TextIO, probes: list[Probe]) -> None:
     """The text output's first lines: each file and its link type."""
     if not show:
         return
-    for path, found in zip(paths, probes or [probe(path) for path in paths], strict=True):
+    for path, found in zip(paths, probes, strict=True):
         print(f"# {path}: {found.link or 'not read'}", file=out)
 
 

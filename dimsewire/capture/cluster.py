@@ -37,7 +37,6 @@ from __future__ import annotations
 import copyreg
 import gc
 import io
-import math
 import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,13 +46,13 @@ from typing import Any
 
 from pydicom.uid import UID
 
-from .conversation import DEFAULT_PORTS, CaptureDecoder
+from .conversation import DEFAULT_PORTS, capture_error_record
 from .datasets import DEFAULT_BULK_THRESHOLD
-from .packets import CaptureError, Segment, read_frames, segment_of
+from .packets import CaptureError, Segment, segment_of
 from .parallel import RECORD_FORMS, Payloads, Settings, Shown, check_form, reduce_uid
 from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
 from .routing import ConnectionRouter, NewConnection
-from .series import merge, probe, series_error
+from .series import Entry, SeriesProblem, file_entries, merge, numbered, probe
 
 __all__ = ["ClusterDecoder", "client_for", "decode_to_parquet", "read_dataframe"]
 
@@ -89,39 +88,37 @@ class FileIndex:
 
     times: array[float]  # of every frame, in file order
     refs: dict[int, _Ref]  # by frame in file
-    error: CaptureError | None = None  # after the last whole frame
+    error: Entry[CaptureError] | None = None  # its merge entry, after the last whole frame
 
 
 def index_file(path: str) -> FileIndex:
-    """Round 1: read one file (a task)."""
+    """Round 1: read one file (a task), as :func:`~dimsewire.capture.series.file_entries`
+    reads it."""
     index = FileIndex(array("d"), {})
-    try:
-        with open(path, "rb") as stream:
-            _, frames = read_frames(stream)
-            for number, time, data, offset, link in frames:
-                index.times.append(time)
-                seg = segment_of(number, time, data, offset, link)
-                if seg is not None:
-                    index.refs[number] = (
-                        number, seg.src, seg.sport, seg.dst, seg.dport, seg.seq,
-                        seg.flags, seg.ack, seg.offset, len(seg.data), seg.data[:HEAD],
-                    )  # fmt: skip
-    except CaptureError as err:
-        index.error = err
-    except OSError as err:
-        index.error = CaptureError(err.strerror or str(err))
+    for entry in file_entries(path, 0):
+        time, _, number, got = entry
+        if isinstance(got, CaptureError):
+            index.error = (time, 0, number, got)
+            break
+        index.times.append(time)
+        seg = segment_of(*got)
+        if seg is not None:
+            index.refs[number] = (
+                number, seg.src, seg.sport, seg.dst, seg.dport, seg.seq,
+                seg.flags, seg.ack, seg.offset, len(seg.data), seg.data[:HEAD],
+            )  # fmt: skip
     return index
 
 
-def _entries(index: FileIndex, source: int) -> Iterator[tuple[float, int, int, Any]]:
+def _entries(index: FileIndex, source: int) -> Iterator[Entry[_Ref | CaptureError | None]]:
     """A file's merge entries, as :func:`~dimsewire.capture.series.file_entries` gives
-    them from the file itself."""
+    them from the file itself, TCP segments as their references (None: another frame)."""
     refs = index.refs
     for place, time in enumerate(index.times, 1):
         yield time, source, place, refs.get(place)
     if index.error is not None:
-        time = index.times[-1] if index.times else -math.inf
-        yield time, source, index.error.frame or 1, index.error
+        time, _, place, err = index.error
+        yield time, source, place, err
 
 
 # -- round 3: decode -------------------------------------------------------------------
@@ -224,41 +221,38 @@ class ClusterDecoder:
         self.paths = [str(Path(path).resolve()) for path in paths]
         self.names = [str(path) for path in paths]
         self.settings = Settings(tuple(ports), pdus, data_sets, bulk_threshold, form)
+        #: Each file's link type and first time (read by the client), in the order given.
+        self.probes = [probe(path) for path in self.paths]
         self.export = None  # not with --workers
         self.problems = 0
         self.frames = 0
 
     def records(self) -> Iterator[Shown]:
         """Every record of the series, in the order one process gives them."""
-        probes = [probe(path) for path in self.paths]
         indexes = {
             i: self.client.submit(index_file, path, pure=False)
-            for i, (path, found) in enumerate(zip(self.paths, probes, strict=True))
-            if found.error is None and found.first is not None
+            for i, (path, found) in enumerate(zip(self.paths, self.probes, strict=True))
+            if found.first is not None
         }
         errors: list[tuple[int, list[Any]]] = []
         connections: dict[int, _Connection] = {}
         router = ConnectionRouter(self.settings.ports)
         key = 0
 
-        def open_source(source: int) -> Iterator[tuple[float, int, int, Any]]:
-            found = probes[source].error
-            if found is not None:
-                return iter([(-math.inf, source, 1, found)])
+        def open_source(source: int) -> Iterator[Entry[_Ref | CaptureError | None]]:
             return _entries(indexes.pop(source).result(), source)
 
-        for time, source, _, got in merge([p.first for p in probes], open_source):
-            if isinstance(got, CaptureError):
+        merged = merge([p.first for p in self.probes], open_source)
+        for got in numbered(self.names, merged):
+            if isinstance(got, SeriesProblem):
                 key += 1
-                err = series_error(self.names, source, got, self.frames + 1)
-                reporter = CaptureDecoder(self.settings.ports)  # words it as one process
-                errors.append((key, [reporter.capture_error(err)]))
+                errors.append((key, [capture_error_record(got.error)]))
                 self.problems += 1
                 continue
-            self.frames += 1
-            if got is None:
+            self.frames, time, source, ref = got
+            if ref is None:
                 continue
-            _, src, sport, dst, dport, seq, flags, ack, offset, n, head = got
+            _, src, sport, dst, dport, seq, flags, ack, offset, n, head = ref
             seg = Segment(self.frames, time, src, sport, dst, dport, seq, flags, head, ack)
             route = router.route(seg)
             if route is None:

@@ -46,7 +46,14 @@ from .records import (
 from .routing import ConnectionRouter, NewConnection
 from .tcp import Gap, HalfStream
 
-__all__ = ["DEFAULT_PORTS", "CaptureDecoder", "Counts", "Record", "iter_records"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "CaptureDecoder",
+    "Counts",
+    "Record",
+    "capture_error_record",
+    "iter_records",
+]
 
 DEFAULT_PORTS = (104, 11112, 4242)
 
@@ -258,9 +265,8 @@ class CaptureDecoder:
 
     def capture_error(self, err: CaptureError) -> Record:
         """The problem record of a capture file that cannot be read on (counted)."""
-        record = self._report(None, None, None, "capture", err.reason)
-        record["frame"] = err.frame
-        return record
+        self.problems += 1
+        return capture_error_record(err)
 
     def finish(self) -> list[Record]:
         """End of the capture: flush every connection still open."""
@@ -553,6 +559,14 @@ class CaptureDecoder:
         deviations = conn.association.deviations[before:]  # what this PDU did
         records.append(association_record(head, pdu, addresses=addresses, deviations=deviations))
         return records
+
+
+def capture_error_record(err: CaptureError) -> Record:
+    """The problem record of a capture file that cannot be read on: in no association,
+    at the frame that could not be read."""
+    record = problem_record(record_head(None, "problem", None, None), "capture", err.reason)
+    record["frame"] = err.frame
+    return record
 
 
 def iter_records(decoder: CaptureDecoder, segments: Iterable[Segment]) -> Iterator[Record]:

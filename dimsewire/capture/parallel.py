@@ -48,7 +48,7 @@ from typing import Any
 from pydicom import config
 from pydicom.uid import UID
 
-from .conversation import CaptureDecoder
+from .conversation import CaptureDecoder, capture_error_record
 from .export import Exporter, ExportEvent, StagingExporter
 from .packets import CaptureError, Segment
 from .parquet import Row, row_of
@@ -346,9 +346,8 @@ class ParallelDecoder:
         yield from self._finish()
 
     def _capture_error(self, err: CaptureError) -> Record:
-        decoder = CaptureDecoder(self._ports)  # words the problem as one process does
         self.problems += 1
-        return decoder.capture_error(err)
+        return capture_error_record(err)
 
     def _flush(self, buffers: list[list[_Item]], horizon: int) -> Iterator[Shown]:
         """Send every worker its batch; emit what can be; wait if reading runs ahead."""
@@ -433,12 +432,11 @@ class ParallelDecoder:
 
     def _records(self, worker: int, group: _Group) -> Iterator[Shown]:
         _, records, events = group
-        if self.export is not None:
-            for event in events:
-                self._replay(event)
         if self.export is None:  # no file names to rewrite
             yield from records
             return
+        for event in events:
+            self._replay(event)
         for record in records:
             if isinstance(record, str):
                 yield self._rename_line(record) if "exported_file" in record else record

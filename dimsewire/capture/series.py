@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .packets import CaptureError, Frame, Segment, read_frames, segment_of
 
-__all__ = ["Probe", "Series", "SeriesProblem", "file_entries", "merge", "probe", "series_error"]
+__all__ = [
+    "Probe",
+    "Series",
+    "SeriesProblem",
+    "file_entries",
+    "merge",
+    "numbered",
+    "probe",
+    "series_error",
+]
 
 T = TypeVar("T")
 
@@ -120,6 +129,21 @@ def file_entries(path: str, source: int) -> Iterator[Entry[Frame | CaptureError]
         yield time, source, 1, CaptureError(err.strerror or str(err))
 
 
+def numbered(
+    paths: Sequence[str], entries: Iterable[Entry[T | CaptureError]]
+) -> Iterator[tuple[int, float, int, T] | SeriesProblem]:
+    """The merged entries of a series as (frame number in the series, time, file, payload),
+    a damaged file's error as the :class:`SeriesProblem` it makes in its place (worded by
+    :func:`series_error`)."""
+    frames = 0
+    for time, source, _, got in entries:
+        if isinstance(got, CaptureError):
+            yield SeriesProblem(series_error(paths, source, got, frames + 1))
+            continue
+        frames += 1
+        yield frames, time, source, got
+
+
 class Series:
     """Several capture files as one: iterating gives their TCP segments in time order,
     with the files that could not be read (on) as :class:`SeriesProblem` in their place.
@@ -139,19 +163,14 @@ class Series:
 
     def __iter__(self) -> Iterator[Segment | SeriesProblem]:
         firsts = [p.first for p in self.probes]
-        for _, source, _, got in merge(firsts, self._open):
-            if isinstance(got, CaptureError):
-                err = series_error(self.paths, source, got, self.frames + 1)
-                yield SeriesProblem(err)
+        for got in numbered(self.paths, merge(firsts, self._open)):
+            if isinstance(got, SeriesProblem):
+                yield got
                 continue
-            self.frames += 1
-            _, time, data, offset, link = got
+            self.frames, time, source, (_, _, data, offset, link) = got
             segment = segment_of(self.frames, time, data, offset, link, source)
             if segment is not None:
                 yield segment
 
     def _open(self, source: int) -> Iterator[Entry[Frame | CaptureError]]:
-        found = self.probes[source].error
-        if found is not None:
-            return iter([(-math.inf, source, 1, found)])
         return file_entries(self.paths[source], source)
