@@ -49,7 +49,15 @@ from pydicom.uid import UID
 from .conversation import DEFAULT_PORTS, capture_error_record
 from .datasets import DEFAULT_BULK_THRESHOLD
 from .packets import CaptureError, Segment, segment_of
-from .parallel import RECORD_FORMS, Payloads, Settings, Shown, check_form, reduce_uid
+from .parallel import (
+    PER_SEGMENT,
+    RECORD_FORMS,
+    Payloads,
+    Settings,
+    Shown,
+    check_form,
+    reduce_uid,
+)
 from .parquet import DEFAULT_ROWS_PER_GROUP, ParquetWriter
 from .routing import ConnectionRouter, NewConnection
 from .series import Entry, SeriesProblem, file_entries, merge, numbered, probe
@@ -263,7 +271,7 @@ class ClusterDecoder:
             if conn is None:
                 conn = connections[index] = _Connection()
             conn.files.add(source)
-            conn.size += n + _PER_SEGMENT
+            conn.size += n + PER_SEGMENT
             conn.items.append(
                 (key, self.frames, time, src, sport, dst, dport, seq, flags, ack,
                  source, offset, n, index, new)
@@ -333,9 +341,6 @@ class _Connection:
     items: list[_Item] = field(default_factory=list)
     files: set[int] = field(default_factory=set)
     size: int = 0  # payload bytes, and a little for each segment
-
-
-_PER_SEGMENT = 64  # bytes a segment counts for besides its payload, for the spread
 
 
 # -- entry points for people who run their own cluster ---------------------------------

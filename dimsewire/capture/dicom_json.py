@@ -50,17 +50,6 @@ class _UnsureError(Exception):
 
 
 @lru_cache(maxsize=4096)
-def _vr_of(tag: int) -> str:
-    try:
-        vr = str(dictionary_VR(tag))
-    except KeyError:
-        raise _UnsureError from None
-    if " " in vr:  # "US or SS", "OB or OW": pydicom decides from context
-        raise _UnsureError
-    return vr
-
-
-@lru_cache(maxsize=4096)
 def _vrs_of(tag: int) -> frozenset[str]:
     """The VRs an explicit VR element of `tag` may have and be read as pydicom reads it:
     the dictionary's, or one of its alternatives ("OB or OW": explicit VR says which,
@@ -70,6 +59,15 @@ def _vrs_of(tag: int) -> frozenset[str]:
     except KeyError:
         raise _UnsureError from None
     return frozenset(vr.split(" or "))
+
+
+@lru_cache(maxsize=4096)
+def _vr_of(tag: int) -> str:
+    """The VR an implicit VR element of `tag` has: the dictionary's, if it gives one."""
+    vrs = _vrs_of(tag)
+    if len(vrs) != 1:  # "US or SS", "OB or OW": pydicom decides from context
+        raise _UnsureError
+    return next(iter(vrs))
 
 
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\x00"

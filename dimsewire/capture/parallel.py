@@ -64,7 +64,7 @@ BATCH_BYTES = 2 * 1024 * 1024
 BATCH_SEGMENTS = 4096
 #: Rounds the reading may run ahead of the slowest worker's results.
 AHEAD = 6
-_PER_SEGMENT = 64  # bytes a segment counts for besides its data
+PER_SEGMENT = 64  # bytes a segment counts for besides its data
 #: Payloads shorter than this travel to a worker in the batch, longer ones by their place
 #: in the file (when the capture is named files): pickling them costs more than a read.
 INLINE_PAYLOAD = 1024
@@ -326,11 +326,11 @@ class ParallelDecoder:
                 if new is not None:
                     owner[index] = load.index(min(load))
                 worker = owner[index]
-                weight = len(seg.data) + _PER_SEGMENT
+                weight = len(seg.data) + PER_SEGMENT
                 load[worker] += weight
                 fields = _fields(seg, by_place)
                 buffers[worker].append((seq, index, new, fields))
-                size += weight if fields[8] is seg.data else _PER_SEGMENT
+                size += weight if fields[8] is seg.data else PER_SEGMENT
                 count += 1
                 if size >= BATCH_BYTES or count >= BATCH_SEGMENTS:
                     yield from self._flush(buffers, seq)
