@@ -98,6 +98,7 @@ _NG = {
 class _Interface:
     link_type: int
     snaplen: int
+    link: Link  # its link layer (looked up once, not per frame)
     divisor: float = 1e6  # timestamp units per second
     offset: int = 0  # seconds added to every timestamp
 
@@ -105,7 +106,7 @@ class _Interface:
 def _interface(body: bytes, order: str) -> _Interface:
     """An Interface Description Block's link type, snapshot length and time options."""
     link_type, _, snaplen = _NG[order]["HHI"].unpack_from(body)
-    interface = _Interface(link_type, snaplen)
+    interface = _Interface(link_type, snaplen, LINKS.get(link_type, unsupported))
     pos = 8
     while pos + 4 <= len(body):
         code, length = _NG[order]["HH"].unpack_from(body, pos)
@@ -133,6 +134,7 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
     order = "<"
     interfaces: list[_Interface] = []
     frame = 0
+    last_time = 0.0  # of the frame before: a frame without a time takes it
 
     def block(first: bytes = b"") -> tuple[int, int, bytes] | None:
         """The next block: (type, its position, body); None at the end of the file."""
@@ -144,7 +146,7 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
         where = f"block at byte {start}"
         if len(header) < 8:
             raise CaptureError(f"file ends inside a block header ({where})", frame=frame + 1)
-        if header[:4] == b"\x0a\x0d\x0d\x0a":  # a section header: its own byte order
+        if header[:4] == _PCAPNG_MAGIC:  # a section header: its own byte order
             magic = stream.read(4)
             if len(magic) < 4:
                 raise CaptureError(f"file ends inside a block header ({where})", frame=frame + 1)
@@ -167,7 +169,7 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
         return kind, start, header[8:] + body[:-4]
 
     def packet(kind: int, start: int, body: bytes) -> Frame | None:
-        nonlocal frame
+        nonlocal frame, last_time
         if kind == _EPB:
             iface, high, low, caplen = _NG[order]["IIII"].unpack_from(body)
             at = 20
@@ -183,7 +185,7 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
                 caplen = min(caplen, interfaces[0].snaplen)
         elif kind in _OTHER_RECORDS:  # a frame without a packet, at the time before it
             frame += 1
-            return frame, previous[0], b"", start + 8, unsupported
+            return frame, last_time, b"", start + 8, unsupported
         else:
             return None
         frame += 1
@@ -192,15 +194,10 @@ def _pcapng_frames(stream: BinaryIO, head: bytes) -> tuple[int, Iterator[Frame]]
         if at + caplen > len(body):
             raise CaptureError(f"packet length {caplen} exceeds its block", frame=frame)
         interface = interfaces[iface]
-        if high < 0:
-            time = previous[0]
-        else:
-            time = interface.offset + (((high << 32) | low) / interface.divisor)
-        previous[0] = time
-        link = LINKS.get(interface.link_type, unsupported)
-        return frame, time, body[at : at + caplen], start + 8 + at, link
+        if high >= 0:
+            last_time = interface.offset + (((high << 32) | low) / interface.divisor)
+        return frame, last_time, body[at : at + caplen], start + 8 + at, interface.link
 
-    previous = [0.0]
     before: list[Frame] = []  # frames without a packet before the first interface
     try:
         first = block(head)
