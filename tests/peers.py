@@ -409,10 +409,7 @@ def pynetdicom_find_scp(
     try:
         yield HOST, server.server_address[1]
     finally:
-        associations = list(ae.active_associations)
-        ae.shutdown()
-        for assoc in associations:
-            assoc.join(STOP_TIMEOUT)
+        _stop_scp(ae)
 
 
 # --- DCMTK SCPs ----------------------------------------------------------------------------
@@ -826,6 +823,23 @@ class EchoSeen:
     status: int
 
 
+def _stop_scp(ae: AE) -> None:
+    """Stop a pynetdicom SCP started with ``block=False``, and wait for its associations.
+
+    One its peer is already ending (rejected, released or aborted: pynetdicom waits for
+    the transport to close) ends first: shutting down under it raises in pynetdicom's
+    reactor thread (Evt15, an abort, is invalid in Sta13), a race the tests lost now and
+    then after an A-ASSOCIATE-RJ. Established ones are stopped by the shutdown.
+    """
+    associations = list(ae.active_associations)
+    for assoc in associations:
+        if not assoc.is_established:
+            assoc.join(STOP_TIMEOUT)
+    ae.shutdown()
+    for assoc in associations:
+        assoc.join(STOP_TIMEOUT)
+
+
 @contextlib.contextmanager
 def pynetdicom_echo_scp(
     *,
@@ -865,10 +879,7 @@ def pynetdicom_echo_scp(
     try:
         yield HOST, server.server_address[1]
     finally:
-        associations = list(ae.active_associations)
-        ae.shutdown()
-        for assoc in associations:
-            assoc.join(STOP_TIMEOUT)
+        _stop_scp(ae)
 
 
 @dataclasses.dataclass
@@ -1031,10 +1042,7 @@ def pynetdicom_store_scp(
     try:
         yield HOST, server.server_address[1]
     finally:
-        associations = list(ae.active_associations)
-        ae.shutdown()
-        for assoc in associations:
-            assoc.join(STOP_TIMEOUT)
+        _stop_scp(ae)
 
 
 @dataclasses.dataclass
