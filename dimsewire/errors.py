@@ -14,8 +14,10 @@ The exception tree::
           ├── FileMetaError          a Part 10 file's preamble or File Meta Information
                                      that does not decode (PS3.10 7.1)
           ├── TruncatedError         input that ends inside a PDU or message
-          └── AssociationError       a PDU or message the association's state forbids
-                                     (PS3.8 9.2)
+          ├── AssociationError       a PDU or message the association's state forbids
+          │                          (PS3.8 9.2)
+          └── CaptureError           .frame: a capture file that cannot be read (on)
+                                     (dimsewire.capture: not pcap/pcapng, cut short)
 
 Each message is built from the fields, for example::
 

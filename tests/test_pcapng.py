@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dimsewire import DecodeError
 from dimsewire.capture import CaptureDecoder
 from dimsewire.capture.packets import CaptureError, Frame, Segment, read_frames, segment_of
 from dimsewire.capture.series import Series, SeriesProblem
@@ -700,3 +701,13 @@ def test_capture_decoder_over_a_series_of_pcapng_files(tmp_path: Path) -> None:
     with source.open("rb") as stream:
         whole = records(s for f in read_frames(stream)[1] if (s := segment_of(*f)) is not None)
     assert records(Series(files)) == whole
+
+
+def test_a_capture_error_is_a_decode_error() -> None:
+    """Bad capture bytes end in the one tree of decoding failures, worded with the frame."""
+    _, frames = read_frames(io.BytesIO(b"\xd4\xc3\xb2\xa1" + bytes(20) + bytes(10)))
+    with pytest.raises(DecodeError) as caught:
+        list(frames)
+    assert type(caught.value) is CaptureError
+    assert (caught.value.frame, caught.value.offset) == (1, None)
+    assert str(caught.value) == "capture: file ends inside a record header (frame 1)"

@@ -13,19 +13,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..errors import DecodeError
 from .links import LINK_TYPE_NAMES, LINKS, NO_INTERFACE, Link, unsupported
 
 __all__ = ["MAX_RECORD", "CaptureError", "Frame", "read_frames"]
 
 
-class CaptureError(Exception):
-    """The capture file cannot be read (not pcap/pcapng, unknown link type, cut short)."""
+class CaptureError(DecodeError):
+    """The capture file cannot be read (not pcap/pcapng, unknown link type, cut short):
+    a :class:`~dimsewire.DecodeError`, placed by the frame it stopped at."""
+
+    where = "capture"
 
     def __init__(self, reason: str, *, frame: int | None = None) -> None:
-        self.reason = reason
         self.frame = frame
-        where = f" (frame {frame})" if frame is not None else ""
-        super().__init__(f"capture: {reason}{where}")
+        super().__init__(reason)
+
+    def _text(self) -> str:
+        text = f"{self.where}: {self.reason}"
+        return text if self.frame is None else f"{text} (frame {self.frame})"
 
 
 _PCAP_MAGIC = {
