@@ -23,6 +23,7 @@ from .capture.parallel import ParallelDecoder, Shown
 from .capture.parquet import ParquetWriter
 from .capture.records import json_line
 from .capture.series import Probe, Series, SeriesProblem
+from .capture.sharded import ShardedDecoder
 from .capture.summary import Summary
 from .capture.text import TextWriter
 
@@ -242,9 +243,13 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
         _headers(args.captures, show_text, out, series.probes)
         segments = series
     if args.jobs > 1:
-        named = [path for path in args.captures if path != "-"]
-        decoder = ParallelDecoder(args.jobs, ports, form=form, paths=named, **options)
-        for out_record in decoder.records(segments):
+        if "-" in args.captures:  # a stream: read here, its segments sent to the workers
+            decoder = ParallelDecoder(args.jobs, ports, form=form, **options)
+            shown = decoder.records(segments)
+        else:  # files: every worker reads them
+            decoder = ShardedDecoder(args.jobs, ports, args.captures, form=form, **options)
+            shown = decoder.files()
+        for out_record in shown:
             write(out_record)
         return _finish(decoder, write, out, args)
     decoder = CaptureDecoder(ports, **options)

@@ -6,6 +6,8 @@ import struct
 
 import pytest
 
+from dimsewire.capture import sharded
+
 
 @pytest.fixture(autouse=True)
 def _fresh_struct_cache() -> None:
@@ -18,3 +20,12 @@ def _fresh_struct_cache() -> None:
     this, whether a test fails would depend on which tests ran before it.
     """
     struct._clearcache()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _workers_share_from_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs N`` on named files: the workers take their share from the first
+    association. By default the parent decodes until they are ready, which on the tests'
+    small captures is to the end: no test would reach them (tests/test_capture_jobs.py
+    checks the default apart)."""
+    monkeypatch.setattr(sharded, "LEAD", False)

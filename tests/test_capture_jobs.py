@@ -11,12 +11,13 @@ import contextlib
 import io
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import dpkt
 import pytest
 
-from dimsewire.capture import parallel
+from dimsewire.capture import parallel, sharded
 from dimsewire.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "captures"
@@ -45,6 +46,14 @@ def run(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["decode", *argv])
     return status, _BYTES_WARNING.sub("", out.getvalue()), err.getvalue()
+
+
+def run_stdin(path: Path, *argv: str) -> tuple[int, str, str]:
+    """`run` with the capture on standard input."""
+    stdin = io.TextIOWrapper(io.BytesIO(path.read_bytes()))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", stdin)
+        return run("-", *argv)
 
 
 def files(directory: Path) -> dict[str, bytes]:
@@ -117,9 +126,31 @@ def test_batches_and_reading_ahead_do_not_change_the_order(
     path = FIXTURES / "dcmtk-move.pcap"
     one = run(str(path), *PORTS, "--json", "--pdus")
     monkeypatch.setattr(parallel, "BATCH_SEGMENTS", 3)
+    monkeypatch.setattr(sharded, "BATCH_SEGMENTS", 3)
     monkeypatch.setattr(parallel, "AHEAD", 2)
     for jobs in ("2", "3", "5"):
         assert run(str(path), *PORTS, "--json", "--pdus", "--jobs", jobs) == one
+        assert run_stdin(path, *PORTS, "--json", "--pdus", "--jobs", jobs) == one
+        assert one == run_stdin(path, *PORTS, "--json", "--pdus")
+
+
+@pytest.mark.parametrize("name", ["dcmtk-move.pcap", "dcmtk-qr.pcap"])
+def test_a_capture_on_standard_input_decodes_in_jobs_too(name: str) -> None:
+    """Read by the parent, its segments sent to the workers: the same output."""
+    path = FIXTURES / name
+    assert '"type": "message"' in run_stdin(path, *PORTS, "--json")[1]
+    for args in MODES.values():
+        one = run_stdin(path, *PORTS, *args)
+        assert run_stdin(path, *PORTS, *args, "--jobs", "2") == one
+
+
+def test_the_parent_leads_until_its_workers_are_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default the parent decodes until its workers are ready: a small capture is all
+    decoded before, the workers are stopped, and the output is the same."""
+    monkeypatch.setattr(sharded, "LEAD", True)
+    path = str(FIXTURES / "dcmtk-move.pcap")
+    for args in MODES.values():
+        assert run(path, *PORTS, *args, "--jobs", "2") == run(path, *PORTS, *args)
 
 
 def test_one_job_is_the_default(tmp_path: Path) -> None:

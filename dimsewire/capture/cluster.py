@@ -37,6 +37,7 @@ from __future__ import annotations
 import copyreg
 import gc
 import io
+import mmap
 import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,7 +53,6 @@ from .packets import CaptureError, Segment, segment_of
 from .parallel import (
     PER_SEGMENT,
     RECORD_FORMS,
-    Payloads,
     Settings,
     Shown,
     check_form,
@@ -141,6 +141,26 @@ def _dumps(value: object) -> bytes:
     pickler.dispatch_table[UID] = reduce_uid
     pickler.dump(value)
     return buffer.getvalue()
+
+
+class Payloads:
+    """Payload bytes read back from capture files by their place (files mapped once)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = paths
+        self._maps: dict[int, mmap.mmap] = {}
+
+    def read(self, file: int, offset: int, length: int) -> bytes:
+        source = self._maps.get(file)
+        if source is None:
+            with open(self.paths[file], "rb") as stream:
+                source = self._maps[file] = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        return source[offset : offset + length]
+
+    def close(self) -> None:
+        for source in self._maps.values():
+            source.close()
+        self._maps.clear()
 
 
 def decode_part(paths: Sequence[str], sent: bytes, settings: Settings) -> bytes:

@@ -22,23 +22,26 @@ The output is the same, byte for byte, as with one process:
 
 Memory stays bounded: a batch is at most :data:`BATCH_BYTES`, and the parent reads no
 further while the slowest worker is more than :data:`AHEAD` batches behind.
+
+This is how a capture read from standard input is decoded in parallel; named files are
+read by the workers themselves (:mod:`dimsewire.capture.sharded`), which spares the
+parent the reading and the pipes the segments.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import heapq
 import json
-import mmap
 import multiprocessing
-import os
 import pickle
 import queue
 import shutil
 import tempfile
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -65,9 +68,6 @@ BATCH_SEGMENTS = 4096
 #: Rounds the reading may run ahead of the slowest worker's results.
 AHEAD = 6
 PER_SEGMENT = 64  # bytes a segment counts for besides its data
-#: Payloads shorter than this travel to a worker in the batch, longer ones by their place
-#: in the file (when the capture is named files): pickling them costs more than a read.
-INLINE_PAYLOAD = 1024
 
 #: (segment number, association, the connection if this segment starts it, segment fields)
 _Item = tuple[int, int, NewConnection | None, tuple[Any, ...]]
@@ -144,7 +144,6 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
             exporter = StagingExporter(settings.staging, f"w{number}-")
         decoder = settings.decoder(exporter)
         form = RECORD_FORMS[settings.form]
-        payloads = Payloads(settings.paths)
         while True:
             batch: list[_Item] | None = inbox.get()
             groups: list[_Group] = []
@@ -153,57 +152,32 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
                     events = exporter.take_events() if exporter is not None else []
                     groups.append((index, [form(record) for record in records], events))
                 outbox.put((number, "finish", groups, decoder.problems))
-                payloads.close()
                 return
-            for seq, index, new, sent in batch:
-                fields = sent
-                if isinstance(sent[8], tuple):  # the payload's place in a capture file
-                    fields = (*sent[:8], payloads.read(*sent[8]), *sent[9:])
+            for seq, index, new, fields in batch:
                 records = [form(record) for record in decoder.routed(Segment(*fields), index, new)]
                 events = exporter.take_events() if exporter is not None else []
                 if records or events:
                     groups.append((seq, records, events))
             outbox.put((number, "batch", groups, 0))
     except BaseException as err:  # handed to the parent, raised there
-        try:
-            pickle.dumps(err)
-            failure: BaseException = err
-        except Exception:
-            failure = RuntimeError(f"decoding worker {number}: {traceback.format_exc()}")
-        outbox.put((number, "error", failure, 0))
+        outbox.put((number, "error", sendable(number, err), 0))
 
 
-def _fields(seg: Segment, by_place: bool) -> tuple[Any, ...]:
-    """A segment as a plain tuple (pickled faster than the dataclass); with `by_place`,
-    a long payload as its place in its file, (file, offset, length), read there by the
-    worker instead of travelling through the pipe."""
-    data: Any = seg.data
-    if by_place and len(data) >= INLINE_PAYLOAD and seg.offset >= 0:
-        data = (seg.file, seg.offset, len(data))
+def sendable(number: int, err: BaseException) -> BaseException:
+    """What worker `number` sends of the exception that ended it: itself if it pickles."""
+    try:
+        pickle.dumps(err)
+        return err
+    except Exception:
+        return RuntimeError(f"decoding worker {number}: {traceback.format_exc()}")
+
+
+def _fields(seg: Segment) -> tuple[Any, ...]:
+    """A segment as a plain tuple (pickled faster than the dataclass)."""
     return (
         seg.frame, seg.time, seg.src, seg.sport, seg.dst, seg.dport,
-        seg.seq, seg.flags, data, seg.ack,
+        seg.seq, seg.flags, seg.data, seg.ack,
     )  # fmt: skip
-
-
-class Payloads:
-    """Payload bytes read back from capture files by their place (files mapped once)."""
-
-    def __init__(self, paths: Sequence[str]) -> None:
-        self.paths = paths
-        self._maps: dict[int, mmap.mmap] = {}
-
-    def read(self, file: int, offset: int, length: int) -> bytes:
-        source = self._maps.get(file)
-        if source is None:
-            with open(self.paths[file], "rb") as stream:
-                source = self._maps[file] = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        return source[offset : offset + length]
-
-    def close(self) -> None:
-        for source in self._maps.values():
-            source.close()
-        self._maps.clear()
 
 
 class ParallelDecoder:
@@ -213,9 +187,8 @@ class ParallelDecoder:
     given, names and keeps the files (the workers write them). `form` says what comes
     out for each record: ``"record"`` the record; ``"json"`` its ``--json`` line (made
     by the worker); ``"summary"`` what :class:`~dimsewire.capture.summary.Summary` reads
-    of it. Records made in the parent (a capture that cannot be read on) come as records.
-    `paths`, the capture files the segments come from (as :class:`Segment.file` numbers
-    them), lets the workers read long payloads there rather than receive them.
+    of it; ``"parquet"`` its Parquet row. Records made in the parent (a capture that
+    cannot be read on) come as records.
     """
 
     def __init__(
@@ -228,7 +201,6 @@ class ParallelDecoder:
         bulk_threshold: int | None = None,
         export: Exporter | None = None,
         form: str = "record",
-        paths: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         check_form(form)
         if form == "parquet" and export is not None:
@@ -241,7 +213,6 @@ class ParallelDecoder:
         self._ports = tuple(ports)
         self._options = (pdus, data_sets, bulk_threshold)
         self._form = form
-        self._paths = tuple(str(Path(path).resolve()) for path in paths)
         self._router = ConnectionRouter(self._ports)
         # per worker
         self._outstanding: list[deque[int]] = [deque() for _ in range(jobs)]
@@ -262,35 +233,49 @@ class ParallelDecoder:
         A :class:`CaptureError` while reading gives its problem record after the records
         of every segment before it, as with one process.
         """
+        with self._staging() as staging:
+            self._start(staging)
+            yield from self._run(segments)
+
+    @contextlib.contextmanager
+    def _staging(self) -> Iterator[str | None]:
+        """The staging directory of the workers' exported files (None: no export); the
+        workers stopped and the directory removed on the way out."""
         staging = None
         if self.export is not None:
             staging = Path(tempfile.mkdtemp(prefix=".dimsewire-jobs-", dir=self.export.directory))
         try:
-            self._start(None if staging is None else str(staging.resolve()))
-            yield from self._run(segments)
+            yield None if staging is None else str(staging.resolve())
         finally:
             self._stop()
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
 
+    def _settings(self, staging: str | None, paths: tuple[str, ...] = ()) -> Settings:
+        pdus, data_sets, bulk_threshold = self._options
+        return Settings(self._ports, pdus, data_sets, bulk_threshold, self._form, staging, paths)
+
+    def _spawn(
+        self, ctx: BaseContext, target: Callable[..., None], args: tuple[Any, ...]
+    ) -> BaseProcess:
+        """A worker process (`args[0]` its number), not yet started."""
+        process: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
+            target=target,
+            args=args,
+            name=f"dimsewire-decode-{args[0]}",
+            daemon=True,
+        )
+        self._processes.append(process)
+        return process
+
     def _start(self, staging: str | None) -> None:
         ctx = _context()
-        pdus, data_sets, bulk_threshold = self._options
-        settings = Settings(
-            self._ports, pdus, data_sets, bulk_threshold, self._form, staging, self._paths
-        )
+        settings = self._settings(staging)
         self._outbox = ctx.Queue()
         for number in range(self.jobs):
             inbox = ctx.Queue()
-            process = ctx.Process(  # type: ignore[attr-defined]
-                target=_work,
-                args=(number, settings, inbox, self._outbox),
-                name=f"dimsewire-decode-{number}",
-                daemon=True,
-            )
-            process.start()
+            self._spawn(ctx, _work, (number, settings, inbox, self._outbox)).start()
             self._inboxes.append(inbox)
-            self._processes.append(process)
 
     def _stop(self) -> None:
         for inbox in self._inboxes:
@@ -298,7 +283,8 @@ class ParallelDecoder:
         for process in self._processes:
             if process.is_alive():
                 process.terminate()
-            process.join()
+            if process.pid is not None:  # started
+                process.join()
         self._processes.clear()
 
     def _run(self, segments: Iterable[Segment | SeriesProblem]) -> Iterator[Shown]:
@@ -307,7 +293,6 @@ class ParallelDecoder:
         owner: dict[int, int] = {}
         size = count = seq = 0
         failure: CaptureError | None = None
-        by_place = bool(self._paths)
         try:
             for seg in segments:
                 if isinstance(seg, SeriesProblem):  # a damaged file of a series: in its place
@@ -328,9 +313,8 @@ class ParallelDecoder:
                 worker = owner[index]
                 weight = len(seg.data) + PER_SEGMENT
                 load[worker] += weight
-                fields = _fields(seg, by_place)
-                buffers[worker].append((seq, index, new, fields))
-                size += weight if fields[8] is seg.data else PER_SEGMENT
+                buffers[worker].append((seq, index, new, _fields(seg)))
+                size += weight
                 count += 1
                 if size >= BATCH_BYTES or count >= BATCH_SEGMENTS:
                     yield from self._flush(buffers, seq)
@@ -396,10 +380,14 @@ class ParallelDecoder:
         )
         while self._rounds and self._rounds[0] <= done:
             self._rounds.popleft()
+        yield from self._ready(done)
+
+    def _ready(self, horizon: int | None) -> Iterator[Shown]:
+        """The records of the workers' groups up to `horizon` (None: all), in capture order."""
         ready: list[list[tuple[int, int, _Group]]] = []
         for worker, pending in enumerate(self._pending):
             taken = []
-            while pending and pending[0][0] <= done:
+            while pending and (horizon is None or pending[0][0] <= horizon):
                 group = pending.popleft()
                 taken.append((group[0], worker, group))
             if taken:
