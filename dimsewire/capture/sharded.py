@@ -31,11 +31,10 @@ full; the parent waits for a worker more than ``AHEAD`` batches behind it.
 from __future__ import annotations
 
 import copyreg
+import multiprocessing
 import os
 import queue
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from pydicom.uid import UID
@@ -44,7 +43,7 @@ from . import parallel
 from .conversation import capture_error_record
 from .export import Exporter, StagingExporter
 from .packets import CaptureError, Segment, read_segments
-from .parallel import RECORD_FORMS, ParallelDecoder, Settings, Shown, _context, _Group
+from .parallel import RECORD_FORMS, ParallelDecoder, Settings, Shown, _Group
 from .routing import ConnectionRouter
 from .series import Series, SeriesProblem
 
@@ -53,6 +52,9 @@ __all__ = ["BATCH_SEGMENTS", "ShardedDecoder"]
 #: Routed segments a process reads between two batches it sends (or, the parent, between
 #: two looks at its workers).
 BATCH_SEGMENTS = 2048
+#: Seconds a worker that has sent all it had is given to end by itself before it is
+#: stopped.
+ENDING = 5.0
 #: Whether the parent decodes every association until its workers are ready; False: the
 #: workers take their share from the first association (so that small captures, in the
 #: tests, reach them too).
@@ -155,16 +157,6 @@ def _work(
         outbox.put(("error", parallel.sendable(number, err), 0))
 
 
-def _start_all(processes: list[BaseProcess]) -> None:
-    """Start the processes; one that cannot start never says it is ready (the parent
-    decodes its share)."""
-    for process in processes:
-        try:
-            process.start()
-        except Exception:
-            return
-
-
 class ShardedDecoder(ParallelDecoder):
     """Decode named capture files in the parent and `jobs` - 1 processes that each read
     them; records in the order one process gives them.
@@ -202,7 +194,6 @@ class ShardedDecoder(ParallelDecoder):
         self._ready_workers: set[int] = set()
         self._shared_from = 0  # the parent's place when it shared out the associations
         self._ending: list[tuple[int, int, _Group]] = []
-        self._starter: threading.Thread | None = None
 
     def files(self) -> Iterator[Shown]:
         """Every record of the capture, in the order one process gives them."""
@@ -235,29 +226,24 @@ class ShardedDecoder(ParallelDecoder):
             self.problems += share.problems + share.decoder.problems
             for _, worker, group in sorted(self._ending, key=lambda item: item[0]):
                 yield from self._records(worker, group)
+            if share.first is not None:  # the workers have sent all: let them end themselves
+                for process in self._processes:
+                    process.join(timeout=ENDING)
 
     def _start_workers(self, staging: str | None) -> None:
-        """Start the workers from a thread: starting one waits for the forkserver to have
-        imported dimsewire (a few tenths of a second), which the parent spends decoding."""
-        ctx = _context()
+        """Start the workers, spawned: starting one returns at once (from a forkserver it
+        waits for the server to have imported dimsewire, a few tenths of a second the
+        parent spends decoding instead; from a thread, that wait could last until the
+        parent's decoding was done)."""
+        ctx = multiprocessing.get_context("spawn")
         settings = self._settings(staging, self.paths)
-        processes = []
         for number in range(1, self.jobs):
             inbox, outbox = ctx.Queue(), ctx.Queue(maxsize=parallel.AHEAD)
             args = (number, self.jobs, BATCH_SEGMENTS, settings, os.getcwd(), inbox, outbox)
-            processes.append(self._spawn(ctx, _work, args))
+            self._spawn(ctx, _work, args).start()
             self._inboxes.append(inbox)
             self._outboxes[number] = outbox
             self._read[number] = 0
-        self._starter = threading.Thread(
-            target=_start_all, args=(processes,), name="dimsewire-start", daemon=True
-        )
-        self._starter.start()
-
-    def _stop(self) -> None:
-        if self._starter is not None:
-            self._starter.join()
-        super()._stop()
 
     def _share_out(self, share: _Share) -> None:
         """Every worker is ready: share out the associations from the next one on."""
@@ -304,8 +290,6 @@ class ShardedDecoder(ParallelDecoder):
     def _wait(self, number: int) -> None:
         """One message of worker `number`, however long it takes, unless it has ended."""
         while not self._take(number, block=True):
-            if self._starter is not None:
-                self._starter.join()  # so that the process has been started, or never will
             process = self._processes[number - 1]
             if not process.is_alive() and self._outboxes[number].empty():
                 raise RuntimeError(f"decoding worker {number} ended (exit code {process.exitcode})")
