@@ -25,7 +25,8 @@ machinery is reused), so the output is the same byte for byte as with one proces
 
 Memory stays bounded: a worker sends a batch every :data:`BATCH_SEGMENTS` routed segments
 into a queue of :data:`~dimsewire.capture.parallel.AHEAD` batches and waits while it is
-full; the parent waits for a worker more than ``AHEAD`` batches behind it.
+full; the parent waits for a worker more than ``AHEAD`` batches' worth of segments behind
+it, and leaves in its queue what a worker more than that ahead of it sends.
 """
 
 from __future__ import annotations
@@ -255,15 +256,14 @@ class ShardedDecoder(ParallelDecoder):
     def _step(self, share: _Share) -> Iterator[Shown]:
         """After a batch of the parent's: look at the workers, emit what can be."""
         self._pending[0].extend(share.take())
+        reach = parallel.AHEAD * BATCH_SEGMENTS
+        self._receive(block=False, ceiling=share.place + reach)
         if share.first is None:
-            self._receive(block=False)
             if len(self._ready_workers) == self.jobs - 1:
                 self._share_out(share)
         else:
-            self._receive(block=False)
-            limit = share.place - parallel.AHEAD * BATCH_SEGMENTS
-            while self._horizon(share) < limit:  # a worker far behind: wait for it
-                self._receive(block=True)
+            while self._horizon(share) < share.place - reach:  # a worker far behind
+                self._receive(block=True, ceiling=share.place + reach)
         yield from self._ready(self._horizon(share))
 
     def _horizon(self, share: _Share) -> int:
@@ -274,9 +274,11 @@ class ShardedDecoder(ParallelDecoder):
                 horizon = min(horizon, max(place, self._shared_from))
         return horizon
 
-    def _receive(self, *, block: bool) -> None:
+    def _receive(self, *, block: bool, ceiling: int | None = None) -> None:
         """Take the workers' messages; with `block`, wait for one from the worker furthest
-        behind."""
+        behind. Nothing is taken from a worker that has read past `ceiling`: left in its
+        queue, they hold it up (else a worker far ahead of the parent would pile its
+        records up in the parent)."""
         if block:
             late = min(
                 (n for n, place in self._read.items() if place is not None),
@@ -284,8 +286,12 @@ class ShardedDecoder(ParallelDecoder):
             )
             self._wait(late)
         for number in list(self._read):
-            while self._read.get(number) is not None and self._take(number, block=False):
-                pass
+            while True:
+                place = self._read.get(number)
+                if place is None or (ceiling is not None and place > ceiling):
+                    break
+                if not self._take(number, block=False):
+                    break
 
     def _wait(self, number: int) -> None:
         """One message of worker `number`, however long it takes, unless it has ended."""
