@@ -7,7 +7,6 @@ usage error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -304,7 +303,7 @@ def _finish(
         )
     if args.summary and args.json:
         for record in write.summary.records():
-            out.write(json.dumps(record, default=str) + "\n")
+            out.write(json_line(record))
     elif args.summary:
         write.summary.print(out)
     return 1 if decoder.problems else 0

@@ -66,7 +66,7 @@ from typing import Any
 
 from ..codec.command_dictionary import COMMAND_ELEMENTS
 from ..part10 import PARTIAL_SUFFIX
-from .records import Record
+from .records import JSON, Record
 
 __all__ = [
     "DEFAULT_BYTES_PER_GROUP",
@@ -243,7 +243,7 @@ def schema(table: str) -> Any:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, default=str)  # as --json writes it
+    return JSON.encode(value)  # as --json writes it
 
 
 #: A record as a row of its table: (table, values in column order, characters of JSON text)

@@ -47,6 +47,7 @@ from .datasets import SeenDataSet
 from .packets import Segment
 
 __all__ = [
+    "JSON",
     "Record",
     "association_record",
     "connection_end_record",
@@ -278,10 +279,18 @@ def message_fields(prim: DimsePrimitive) -> Record:
     return fields
 
 
+#: The one JSON encoder of the output (--json lines, Parquet's JSON text columns): made
+#: once (json.dumps with an argument makes one per call), no cycle check (a record is a
+#: tree). 9.9 us a C-FIND-RSP record, against 12.3 us for json.dumps of a filtered copy.
+#: orjson took 1.6 us (0.08 s of a 4 s --json run of 48,168 records, against 0.59 s),
+#: but would be another run-time dependency, compiled, and would change the output's
+#: bytes: compact separators, raw UTF-8 instead of \u escapes, NaN as null.
+JSON = json.JSONEncoder(default=str, check_circular=False)
+
+
 def json_line(record: Record) -> str:
-    """The record as one line of ``--json`` output (keys starting with ``_`` left out)."""
-    public = {k: v for k, v in record.items() if not k.startswith("_")}
-    return json.dumps(public, default=str) + "\n"
+    """The record as one line of ``--json`` output."""
+    return JSON.encode(record) + "\n"
 
 
 # --- one builder per record type ----------------------------------------------------------
