@@ -246,8 +246,8 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
             decoder = ParallelDecoder(args.jobs, ports, form=form, **options)
             shown = decoder.records(segments)
         else:  # files: every worker reads them
-            decoder = ShardedDecoder(args.jobs, ports, args.captures, form=form, **options)
-            shown = decoder.files()
+            decoder = ShardedDecoder(args.jobs, ports, form=form, **options)
+            shown = decoder.files(args.captures)
         for out_record in shown:
             write(out_record)
         return _finish(decoder, write, out, args)

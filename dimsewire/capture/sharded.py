@@ -35,14 +35,14 @@ import copyreg
 import multiprocessing
 import os
 import queue
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydicom.uid import UID
 
 from . import parallel
 from .conversation import capture_error_record
-from .export import Exporter, StagingExporter
+from .export import StagingExporter
 from .packets import CaptureError, Segment, read_segments
 from .parallel import RECORD_FORMS, ParallelDecoder, Settings, Shown, _Group
 from .routing import ConnectionRouter
@@ -160,44 +160,22 @@ def _work(
 
 class ShardedDecoder(ParallelDecoder):
     """Decode named capture files in the parent and `jobs` - 1 processes that each read
-    them; records in the order one process gives them.
+    them (:meth:`files`); records in the order one process gives them.
 
-    Parameters as :class:`~dimsewire.capture.parallel.ParallelDecoder`, plus `paths`:
-    the capture files (several: one series, as :class:`~dimsewire.capture.Series`).
+    Parameters as :class:`~dimsewire.capture.parallel.ParallelDecoder`.
     """
 
-    def __init__(
-        self,
-        jobs: int,
-        ports: Iterable[int],
-        paths: Sequence[str | os.PathLike[str]],
-        *,
-        pdus: bool = False,
-        data_sets: bool = True,
-        bulk_threshold: int | None = None,
-        export: Exporter | None = None,
-        form: str = "record",
-    ) -> None:
-        super().__init__(
-            jobs,
-            ports,
-            pdus=pdus,
-            data_sets=data_sets,
-            bulk_threshold=bulk_threshold,
-            export=export,
-            form=form,
-        )
+    def files(self, paths: Sequence[str | os.PathLike[str]]) -> Iterator[Shown]:
+        """Every record of the capture files `paths` (several: one series, as
+        :class:`~dimsewire.capture.Series`), in the order one process gives them."""
         if not paths:
-            raise ValueError("ShardedDecoder needs the paths of the capture files")
+            raise ValueError("files() needs the paths of the capture files")
         self.paths = tuple(os.fspath(path) for path in paths)
         self._outboxes: dict[int, Any] = {}
         self._read: dict[int, int | None] = {}  # place each worker has read to; None: all
         self._ready_workers: set[int] = set()
         self._shared_from = 0  # the parent's place when it shared out the associations
         self._ending: list[tuple[int, int, _Group]] = []
-
-    def files(self) -> Iterator[Shown]:
-        """Every record of the capture, in the order one process gives them."""
         with self._staging() as staging:
             exporter = None if staging is None else StagingExporter(staging, "w0-")
             share = _Share(0, self.jobs, self._settings(staging, self.paths), exporter)
