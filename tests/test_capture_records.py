@@ -38,7 +38,7 @@ from dimsewire import (
     encode_identifier,
 )
 from dimsewire.association import answer_contexts
-from dimsewire.capture import datasets
+from dimsewire.capture import CaptureDecoder, datasets, iter_records, read_segments
 from dimsewire.cli import main
 from dimsewire.part10 import open_data_set
 from dimsewire.pdus import (
@@ -949,3 +949,39 @@ def test_the_scanner_never_raises_and_ignores_chunking(data: st.DataObject) -> N
     assert got.json == expected.json
     if expected.json is not None:  # a corrupt deflate stream may show another fault first
         assert (got.note, got.bulk) == (expected.note, expected.bulk)
+
+
+CAPTURE_PORTS = (104, 4242, *range(11112, 11120))
+
+
+@pytest.mark.parametrize("name", ["dcmtk-qr.pcap", "dcmtk-store.pcap", "pynetdicom-mpps.pcap"])
+def test_without_data_sets_only_requests_other_than_c_store_are_decoded(name: str) -> None:
+    """data_sets=False (what --summary asks for): a request's data set is shown unless it
+    is a C-STORE's, a response's is only counted; everything else is as with data sets."""
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "captures" / name
+    runs = []
+    for data_sets in (True, False):
+        with path.open("rb") as f:
+            _, found = read_segments(f)
+            decoder = CaptureDecoder(CAPTURE_PORTS, data_sets=data_sets)
+            runs.append(list(iter_records(decoder, found)))
+    full, lean = runs
+    assert len(full) == len(lean)
+    skipped = 0
+    for whole, part in zip(full, lean, strict=True):
+        if whole["type"] != "message" or "dataset" not in whole:
+            assert part == whole
+            continue
+        if whole["command"].endswith("-RSP") or whole["command"] == "C-STORE-RQ":
+            assert "dataset" not in part
+            expected = {k: v for k, v in whole.items() if k != "dataset"}
+            # what pydicom said while reading the data set is not said when it is not read
+            said = [d for d in whole.get("deviations", []) if not d.startswith("data set:")]
+            expected.pop("deviations", None)
+            if said:
+                expected["deviations"] = said
+            assert part == expected
+            skipped += 1
+        else:
+            assert part == whole
+    assert skipped > 0

@@ -160,8 +160,9 @@ class CaptureDecoder:
     pdus : bool
         Also give a ``pdu`` record for every PDU, with its PDV items.
     data_sets : bool
-        Decode C-STORE data sets for the records (else they are only counted); the
-        other messages' data sets are always decoded.
+        Decode every message's data set for the records. False: only those of requests
+        other than C-STORE (what ``--summary`` shows: query keys, event and action
+        information); the others are only counted (``dataset_length``).
     bulk_threshold : int or None
         Binary values longer than this many bytes are not inlined in the records (their
         length is shown instead, or a BulkDataURI into the exported file); None inlines
@@ -478,7 +479,9 @@ class CaptureDecoder:
                 seen = SeenDataSet(len(data))
                 if syntax is None:
                     seen.note = transfer_syntax_note(conn.association, event.context_id)
-                elif self.data_sets or not isinstance(event.primitive, C_STORE):
+                elif self.data_sets or not (
+                    event.primitive.is_response or isinstance(event.primitive, C_STORE)
+                ):
                     seen.shown = decode_data_set(data, syntax, self.bulk_threshold)
         return message_record(head, event, syntax, seen)
 
