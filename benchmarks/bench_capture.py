@@ -14,7 +14,10 @@ rounds, each in a fresh process with its output to /dev/null:
   concurrent C-STORE associations of the same size (``--summary``), and C-FIND
   associations one after another (``--json``), of the same size (bar: ``--jobs 2`` at
   least 1.6x ``--jobs 1``) and of a tenth of it (reported: a second process costs a fixed
-  start, about 0.3 s to import dimsewire, which weighs more on a shorter run).
+  start, about 0.3 s to import dimsewire, which weighs more on a shorter run);
+* on that tenth, the floor again, and ``--summary``: on a C-FIND capture decoding is
+  Identifiers, not bytes (bars: ``--json`` within 7x the floor's time, ``--summary``
+  within 4x).
 
 Speeds are MB of capture file per second, medians over the rounds. Exit status 1 if a bar
 fails. ``--quick`` is a smoke run (a 60 MB capture, one round)::
@@ -254,6 +257,12 @@ def jobs_rows(stores: Path, finds: Path, small: Path) -> dict[str, tuple[Path, l
         for jobs in ("1", "2"):
             argv = [python, "-m", "dimsewire.cli", "decode", str(path), "--port", str(PORT)]
             rows[f"{label} {mode} --jobs {jobs}"] = (path, [*argv, mode, "--jobs", jobs])
+    # the C-FIND capture against its own floor: decoding there is Identifiers, not bytes
+    decode_small = [python, "-m", "dimsewire.cli", "decode", str(small), "--port", str(PORT)]
+    rows["C-FIND 1/10 floor: dpkt read + order + frame"] = (
+        small, [python, __file__, "--floor", str(small)]
+    )  # fmt: skip
+    rows["C-FIND 1/10 --summary"] = (small, [*decode_small, "--summary"])
     return rows
 
 
@@ -315,9 +324,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         bars.append(("--json >= tshark -T json", json_speed, speeds["tshark -T json"]))
         bars.append(("text >= tshark -V", text_speed, speeds["tshark -V"]))
-    if not args.no_jobs:  # the bar of issue 13
+    if not args.no_jobs:  # the bars of issue 13
         one, two = speeds["C-FIND --json --jobs 1"], speeds["C-FIND --json --jobs 2"]
         bars.append(("C-FIND --json: --jobs 2 >= 1.6x --jobs 1", two, one * 1.6))
+        small_floor = speeds["C-FIND 1/10 floor: dpkt read + order + frame"]
+        bars.append(
+            ("C-FIND 1/10: --json within 7x the floor's time",
+             speeds["C-FIND 1/10 --json --jobs 1"], small_floor / 7)
+        )  # fmt: skip
+        bars.append(
+            ("C-FIND 1/10: --summary within 4x the floor's time",
+             speeds["C-FIND 1/10 --summary"], small_floor / 4)
+        )  # fmt: skip
     print()
     failed = False
     for text, got, bar in bars:
