@@ -173,7 +173,7 @@ def sendable(number: int, err: BaseException) -> BaseException:
 
 
 def _fields(seg: Segment) -> tuple[Any, ...]:
-    """A segment as a plain tuple (pickled faster than the dataclass)."""
+    """A segment as a plain tuple (pickled without naming its class)."""
     return (
         seg.frame, seg.time, seg.src, seg.sport, seg.dst, seg.dport,
         seg.seq, seg.flags, seg.data, seg.ack,
