@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import stat
 import sys
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, BinaryIO, TextIO
 
 from .capture import CaptureDecoder, CaptureError, Segment, read_segments
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dimsewire decode: {usage}", file=sys.stderr)
         return 2
     try:
-        with ExitStack() as stack:
+        with ExitStack() as stack, _terminated_as_exit():
             return _decode(args, stack, sys.stdout)
     except _UnreadableError as err:
         print(f"dimsewire: {err.path}: {err.reason}", file=sys.stderr)
@@ -166,6 +169,25 @@ class _UnreadableError(Exception):
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(reason)
         self.path, self.reason = path, reason
+
+
+@contextmanager
+def _terminated_as_exit() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager) ends the command as an exception would, so
+    that what it set up is undone: --jobs workers stopped, staging directories removed,
+    partial files left with their .partial names."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _open(path: str) -> BinaryIO:
@@ -242,7 +264,7 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
         _headers(args.captures, show_text, out, series.probes)
         segments = series
     if args.jobs > 1:
-        if "-" in args.captures:  # a stream: read here, its segments sent to the workers
+        if not all(map(_regular, args.captures)):  # a stream: read here, segments sent
             decoder = ParallelDecoder(args.jobs, ports, form=form, **options)
             shown = decoder.records(segments)
         else:  # files: every worker reads them
@@ -264,6 +286,17 @@ def _decode(args: argparse.Namespace, stack: ExitStack, out: TextIO) -> int:
     for record in decoder.finish():
         write(record)
     return _finish(decoder, write, out, args)
+
+
+def _regular(path: str) -> bool:
+    """Whether `path` names a regular file, which each process of --jobs can open and
+    read again (not standard input, a pipe or a process substitution)."""
+    if path == "-":
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _form(args: argparse.Namespace) -> str:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import dpkt
@@ -170,3 +172,33 @@ def test_raw_pdu_file_decodes_in_one_process(tmp_path: Path) -> None:
     raw = tmp_path / "pdus.bin"
     raw.write_bytes(b"\x05\x00\x00\x00\x00\x04\x00\x00\x00\x00")  # an A-RELEASE-RQ
     assert run("--raw", str(raw), "--json", "--jobs", "2") == run("--raw", str(raw), "--json")
+
+
+def test_a_named_pipe_is_read_once_by_the_parent(tmp_path: Path) -> None:
+    """A path that is not a regular file (a FIFO, a process substitution) cannot be
+    opened again by each process: the parent reads it and sends the segments."""
+    path = FIXTURES / "dcmtk-qr.pcap"
+    fifo = tmp_path / "capture.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(path.read_bytes()))
+    writer.start()
+    try:
+        got = run(str(fifo), *PORTS, "--json", "--jobs", "2")
+    finally:
+        writer.join(timeout=10)
+    assert got == run(str(path), *PORTS, "--json")
+
+
+def test_records_come_out_while_the_parent_decodes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before its workers are ready the parent emits what it has decoded as it goes (it
+    had held everything back until it had read the whole capture)."""
+    monkeypatch.setattr(sharded, "LEAD", True)
+    path = FIXTURES / "dcmtk-store.pcap"
+    ports = [104, 4242, *range(11112, 11120)]
+    decoder = sharded.ShardedDecoder(2, ports, bulk_threshold=1024, form="json")
+    records = decoder.files([path])
+    first = next(records)
+    assert decoder._read, "the parent had read the whole capture before the first record"
+    rest = list(records)
+    _, out, _ = run(str(path), *PORTS, "--json")
+    assert _BYTES_WARNING.sub("", "".join([first, *rest])) == out

@@ -85,7 +85,7 @@ class Settings:
     bulk_threshold: int | None
     form: str  # what a worker sends of a record: a key of RECORD_FORMS
     staging: str | None = None  # absolute path of the staging directory, with --export
-    paths: tuple[str, ...] = ()  # absolute paths of the capture files payloads are read from
+    paths: tuple[str, ...] = ()  # the capture files, as given (read from the parent's directory)
 
     def decoder(self, export: Exporter | None = None) -> CaptureDecoder:
         return CaptureDecoder(
@@ -145,7 +145,7 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
         decoder = settings.decoder(exporter)
         form = RECORD_FORMS[settings.form]
         while True:
-            batch: list[_Item] | None = inbox.get()
+            batch: list[_Item] | None = receive(inbox)
             groups: list[_Group] = []
             if batch is None:
                 for index, records in decoder.finish_each():
@@ -159,8 +159,41 @@ def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
                 if records or events:
                     groups.append((seq, records, events))
             outbox.put((number, "batch", groups, 0))
+    except ParentGoneError:
+        outbox.cancel_join_thread()  # what it holds cannot be delivered: exit without it
+        return
     except BaseException as err:  # handed to the parent, raised there
         outbox.put((number, "error", sendable(number, err), 0))
+
+
+class ParentGoneError(Exception):
+    """The process that started this worker has ended: nobody will read what it sends."""
+
+
+def _check_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():
+        raise ParentGoneError
+
+
+def send(outbox: Any, message: Any) -> None:
+    """`outbox.put(message)`, waiting while the queue is full for as long as the parent
+    lives (a parent killed outright leaves its workers no other sign)."""
+    while True:
+        try:
+            outbox.put(message, timeout=1.0)
+            return
+        except queue.Full:
+            _check_parent()
+
+
+def receive(inbox: Any) -> Any:
+    """`inbox.get()`, for as long as the parent lives."""
+    while True:
+        try:
+            return inbox.get(timeout=1.0)
+        except queue.Empty:
+            _check_parent()
 
 
 def sendable(number: int, err: BaseException) -> BaseException:

@@ -31,10 +31,12 @@ it, and leaves in its queue what a worker more than that ahead of it sends.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import multiprocessing
 import os
 import queue
+from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -141,8 +143,8 @@ def _work(
         if settings.staging is not None:
             exporter = StagingExporter(settings.staging, f"w{number}-")
         share = _Share(number, jobs, settings, exporter)
-        outbox.put(("ready", [], 0))
-        share.first = inbox.get()
+        parallel.send(outbox, ("ready", [], 0))
+        share.first = parallel.receive(inbox)
         if share.first is None:  # the parent has decoded everything
             return
         count = 0
@@ -150,12 +152,16 @@ def _work(
             if share.read(seg):
                 count += 1
                 if count >= batch:
-                    outbox.put(("batch", share.take(), share.place))
+                    parallel.send(outbox, ("batch", share.take(), share.place))
                     count = 0
-        outbox.put(("batch", share.take(), share.place))
-        outbox.put(("finish", share.ending(), share.decoder.problems))
+        parallel.send(outbox, ("batch", share.take(), share.place))
+        parallel.send(outbox, ("finish", share.ending(), share.decoder.problems))
+    except parallel.ParentGoneError:
+        outbox.cancel_join_thread()  # what it holds cannot be delivered: exit without it
+        return
     except BaseException as err:  # handed to the parent, raised there
-        outbox.put(("error", parallel.sendable(number, err), 0))
+        with contextlib.suppress(parallel.ParentGoneError):
+            parallel.send(outbox, ("error", parallel.sendable(number, err), 0))
 
 
 class ShardedDecoder(ParallelDecoder):
@@ -167,10 +173,19 @@ class ShardedDecoder(ParallelDecoder):
 
     def files(self, paths: Sequence[str | os.PathLike[str]]) -> Iterator[Shown]:
         """Every record of the capture files `paths` (several: one series, as
-        :class:`~dimsewire.capture.Series`), in the order one process gives them."""
+        :class:`~dimsewire.capture.Series`), in the order one process gives them.
+
+        Each process opens the files itself: they must be regular files that do not
+        change while they are read (not a pipe, not a capture still being written).
+        """
         if not paths:
             raise ValueError("files() needs the paths of the capture files")
         self.paths = tuple(os.fspath(path) for path in paths)
+        return self._files()
+
+    def _files(self) -> Iterator[Shown]:
+        self._processes, self._inboxes = [], []
+        self._pending = [deque() for _ in range(self.jobs)]
         self._outboxes: dict[int, Any] = {}
         self._read: dict[int, int | None] = {}  # place each worker has read to; None: all
         self._ready_workers: set[int] = set()
@@ -247,6 +262,8 @@ class ShardedDecoder(ParallelDecoder):
     def _horizon(self, share: _Share) -> int:
         """The place up to which every process has read what it decodes."""
         horizon = share.place
+        if share.first is None:  # not shared out yet: everything so far is the parent's
+            return horizon
         for place in self._read.values():
             if place is not None:
                 horizon = min(horizon, max(place, self._shared_from))
