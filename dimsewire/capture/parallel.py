@@ -134,30 +134,47 @@ def reduce_uid(uid: UID) -> tuple[Any, tuple[str]]:
     return _uid, (str(uid),)
 
 
+class Decoding:
+    """What process `number` decodes with: its decoder, its exporter (with export: files
+    staged under a prefix of its own) and the form its records are sent in."""
+
+    def __init__(self, settings: Settings, number: int) -> None:
+        self.exporter = None
+        if settings.staging is not None:
+            self.exporter = StagingExporter(settings.staging, f"w{number}-")
+        self.decoder = settings.decoder(self.exporter)
+        self.form = RECORD_FORMS[settings.form]
+
+    def group(self, key: int, records: list[Record]) -> _Group | None:
+        """`records` under `key`, in the form sent, with what the exporter did for them;
+        None if there is neither."""
+        events = self.exporter.take_events() if self.exporter is not None else []
+        if not records and not events:
+            return None
+        return key, [self.form(record) for record in records], events
+
+    def ending(self) -> list[_Group]:
+        """The groups of the connections still open at the end, by association number."""
+        groups = (self.group(index, records) for index, records in self.decoder.finish_each())
+        return [group for group in groups if group is not None]
+
+
 def _work(number: int, settings: Settings, inbox: Any, outbox: Any) -> None:
     """A worker: decode the batches of segments it is sent, answer each with its groups."""
     # a UID unpickles through UID(text), which validates (and warns): pass it as it was made
     copyreg.pickle(UID, reduce_uid)
     try:
-        exporter = None
-        if settings.staging is not None:
-            exporter = StagingExporter(settings.staging, f"w{number}-")
-        decoder = settings.decoder(exporter)
-        form = RECORD_FORMS[settings.form]
+        work = Decoding(settings, number)
         while True:
             batch: list[_Item] | None = receive(inbox)
-            groups: list[_Group] = []
             if batch is None:
-                for index, records in decoder.finish_each():
-                    events = exporter.take_events() if exporter is not None else []
-                    groups.append((index, [form(record) for record in records], events))
-                outbox.put((number, "finish", groups, decoder.problems))
+                outbox.put((number, "finish", work.ending(), work.decoder.problems))
                 return
+            groups: list[_Group] = []
             for seq, index, new, fields in batch:
-                records = [form(record) for record in decoder.routed(Segment(*fields), index, new)]
-                events = exporter.take_events() if exporter is not None else []
-                if records or events:
-                    groups.append((seq, records, events))
+                group = work.group(seq, work.decoder.routed(Segment(*fields), index, new))
+                if group is not None:
+                    groups.append(group)
             outbox.put((number, "batch", groups, 0))
     except ParentGoneError:
         outbox.cancel_join_thread()  # what it holds cannot be delivered: exit without it

@@ -44,9 +44,8 @@ from pydicom.uid import UID
 
 from . import parallel
 from .conversation import capture_error_record
-from .export import StagingExporter
 from .packets import CaptureError, Segment, read_segments
-from .parallel import RECORD_FORMS, ParallelDecoder, Settings, Shown, _Group
+from .parallel import ParallelDecoder, Settings, Shown, _Group
 from .routing import ConnectionRouter
 from .series import Series, SeriesProblem
 
@@ -81,13 +80,9 @@ def capture_segments(paths: Sequence[str]) -> Iterator[Segment | SeriesProblem]:
 class _Share:
     """What process `number` of `jobs` decodes, and the places it has read."""
 
-    def __init__(
-        self, number: int, jobs: int, settings: Settings, exporter: StagingExporter | None
-    ) -> None:
+    def __init__(self, number: int, jobs: int, settings: Settings) -> None:
         self.number, self.jobs = number, jobs
-        self.exporter = exporter
-        self.decoder = settings.decoder(exporter)
-        self.form = RECORD_FORMS[settings.form]
+        self.work = parallel.Decoding(settings, number)
         self.router = ConnectionRouter(settings.ports)
         self.first: int | None = None  # the first association shared; None: not yet
         self.place = 0  # routed segments and damaged files read so far
@@ -99,7 +94,9 @@ class _Share:
         if isinstance(seg, SeriesProblem):
             self.place += 1
             if self.number == 0:  # in no association: the parent's, worded as by one process
-                self.groups.append((self.place, [self.form(capture_error_record(seg.error))], []))
+                group = self.work.group(self.place, [capture_error_record(seg.error)])
+                assert group is not None
+                self.groups.append(group)
                 self.problems += 1
             return False
         route = self.router.route(seg)
@@ -112,23 +109,14 @@ class _Share:
         else:
             mine = (index - 1) % self.jobs == self.number
         if mine:
-            records = self.decoder.routed(seg, index, new)
-            events = self.exporter.take_events() if self.exporter is not None else []
-            if records or events:
-                self.groups.append((self.place, [self.form(record) for record in records], events))
+            group = self.work.group(self.place, self.work.decoder.routed(seg, index, new))
+            if group is not None:
+                self.groups.append(group)
         return True
 
     def take(self) -> list[_Group]:
         groups, self.groups = self.groups, []
         return groups
-
-    def ending(self) -> list[_Group]:
-        """The groups of the connections still open at the end, by association number."""
-        ending: list[_Group] = []
-        for index, records in self.decoder.finish_each():
-            events = self.exporter.take_events() if self.exporter is not None else []
-            ending.append((index, [self.form(record) for record in records], events))
-        return ending
 
 
 def _work(
@@ -139,10 +127,7 @@ def _work(
     copyreg.pickle(UID, parallel.reduce_uid)  # a UID travels as it was made
     try:
         os.chdir(cwd)  # the paths as given, from the parent's directory: reports name them so
-        exporter = None
-        if settings.staging is not None:
-            exporter = StagingExporter(settings.staging, f"w{number}-")
-        share = _Share(number, jobs, settings, exporter)
+        share = _Share(number, jobs, settings)
         parallel.send(outbox, ("ready", [], 0))
         share.first = parallel.receive(inbox)
         if share.first is None:  # the parent has decoded everything
@@ -155,7 +140,7 @@ def _work(
                     parallel.send(outbox, ("batch", share.take(), share.place))
                     count = 0
         parallel.send(outbox, ("batch", share.take(), share.place))
-        parallel.send(outbox, ("finish", share.ending(), share.decoder.problems))
+        parallel.send(outbox, ("finish", share.work.ending(), share.work.decoder.problems))
     except parallel.ParentGoneError:
         outbox.cancel_join_thread()  # what it holds cannot be delivered: exit without it
         return
@@ -192,8 +177,7 @@ class ShardedDecoder(ParallelDecoder):
         self._shared_from = 0  # the parent's place when it shared out the associations
         self._ending: list[tuple[int, int, _Group]] = []
         with self._staging() as staging:
-            exporter = None if staging is None else StagingExporter(staging, "w0-")
-            share = _Share(0, self.jobs, self._settings(staging, self.paths), exporter)
+            share = _Share(0, self.jobs, self._settings(staging, self.paths))
             self._start_workers(staging)
             if not LEAD:
                 for number in self._outboxes:
@@ -216,8 +200,8 @@ class ShardedDecoder(ParallelDecoder):
                 self._receive(block=True)
                 yield from self._ready(self._horizon(share))
             yield from self._ready(None)
-            self._ending += [(group[0], 0, group) for group in share.ending()]
-            self.problems += share.problems + share.decoder.problems
+            self._ending += [(group[0], 0, group) for group in share.work.ending()]
+            self.problems += share.problems + share.work.decoder.problems
             for _, worker, group in sorted(self._ending, key=lambda item: item[0]):
                 yield from self._records(worker, group)
             if share.first is not None:  # the workers have sent all: let them end themselves
